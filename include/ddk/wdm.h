@@ -1,0 +1,28 @@
+/*
+ * include/ddk/wdm.h - the WDM driver surface of wdmsim.
+ *
+ * An umbrella over topic headers in include/ddk/wdm/, one per kernel area,
+ * so each stays short. Names, types and x64 layouts are Windows'; every
+ * exported routine and callback type is NTAPI (ms_abi).
+ * Spec: spec/README.md and the topic files it indexes.
+ */
+#ifndef _WDMDDK_
+#define _WDMDDK_
+
+#include <ntdef.h>
+#include <ntstatus.h>
+#ifndef WDMSIM_HOST
+#include <string.h>
+#endif
+
+#include <wdm/base.h>      /* page macros, IRQL, processor mode, pool types */
+#include <wdm/rtl.h>       /* Rtl strings, memory, lists */
+#include <wdm/ke.h>        /* IRQL, spin locks, DPCs, events, bug checks */
+#include <wdm/mm.h>        /* Mm: addresses, MDLs, contiguous memory */
+#include <wdm/ex.h>        /* pools, lookaside lists, interlocked lists */
+#include <wdm/io.h>        /* driver and device objects, IRPs */
+#include <wdm/dma.h>       /* DMA adapters */
+#include <wdm/registry.h>  /* Zw registry routines */
+#include <wdm/debug.h>     /* DbgPrint, ASSERT, KdPrint */
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * include/wdmsim/wdmsim.h - the host API: boot a simulated machine, load
+ * drivers into it, run them, read what happened.
+ *
+ * Everything here runs on the host side (sysv, glibc). One machine is used
+ * by one host thread at a time. Every call that runs driver code returns
+ * WDMSIM_STOPPED if the machine stopped on a bug check during it; the
+ * machine then runs nothing more, and the report describes the stop.
+ */
+#ifndef WDMSIM_WDMSIM_H
+#define WDMSIM_WDMSIM_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WDMSIM_API __attribute__((visibility("default")))
+
+typedef struct wdmsim wdmsim;
+
+enum wdmsim_status {
+    WDMSIM_OK = 0,
+    WDMSIM_STOPPED = 1, /* a bug check stopped the machine */
+    WDMSIM_EINPUT = 2,  /* bad argument, config or driver file: see the error text */
+};
+
+struct wdmsim_error {
+    char text[512];
+};
+
+struct wdmsim_config {
+    const char *machine_path; /* INI machine config; NULL = the default machine */
+    uint64_t seed;            /* every random choice derives from it */
+    const char *verifier;     /* --verifier list; NULL = "standard" */
+    FILE *out;                /* DbgPrint output; NULL = stdout */
+};
+
+struct wdmsim_bugcheck {
+    uint32_t code;
+    const char *name;
+    uint64_t parameters[4];
+    const char *rule; /* rule id, or NULL when the driver called KeBugCheckEx */
+    const char *text;
+};
+
+/* Boots a machine. WDMSIM_OK, or WDMSIM_EINPUT with err naming file, line
+ * and problem (nothing is left allocated). */
+WDMSIM_API int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out,
+                           struct wdmsim_error *err);
+/* Loads a driver and calls its DriverEntry. WDMSIM_OK (DriverEntry ran: see
+ * wdmsim_driver_status), WDMSIM_STOPPED, or WDMSIM_EINPUT with err. */
+WDMSIM_API int wdmsim_load_driver(wdmsim *sim, const char *path, struct wdmsim_error *err);
+/* NTSTATUS DriverEntry returned for the service (file name without .so). */
+WDMSIM_API int wdmsim_driver_status(wdmsim *sim, const char *service, int32_t *status);
+/* Calls DriverUnload of every started driver, last loaded first. */
+WDMSIM_API int wdmsim_unload_drivers(wdmsim *sim);
+/* Runs host code fn(arg) as kernel code on processor 0 at PASSIVE_LEVEL, so
+ * that tests may call WDK routines directly. WDMSIM_OK or WDMSIM_STOPPED. */
+WDMSIM_API int wdmsim_call(wdmsim *sim, void (*fn)(void *arg), void *arg);
+/* The stop, or NULL when the machine has not stopped. Valid until shutdown. */
+WDMSIM_API const struct wdmsim_bugcheck *wdmsim_get_bugcheck(wdmsim *sim);
+/* Violations reported without stopping (report-and-continue rules). */
+WDMSIM_API unsigned wdmsim_violations(wdmsim *sim);
+/* The debugger-style report (nothing if no stop) and the JSON report. */
+WDMSIM_API void wdmsim_report_print(wdmsim *sim, FILE *out);
+WDMSIM_API void wdmsim_report_json(wdmsim *sim, FILE *out, int exit_status);
+/* Frees the machine and unmaps every driver image. */
+WDMSIM_API void wdmsim_shutdown(wdmsim *sim);
+
+/* Verifier rules, for `wdmsim rules`. */
+struct wdmsim_rule_info {
+    const char *id;
+    uint32_t code;
+    uint64_t p1;
+    int subcode_in_p4;
+    const char *text;
+    const char *fixture;
+};
+WDMSIM_API void wdmsim_rules(void (*fn)(const struct wdmsim_rule_info *rule, void *ctx),
+                             void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

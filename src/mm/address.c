@@ -1,0 +1,26 @@
+/*
+ * src/mm/address.c - MmGetPhysicalAddress, MmIsAddressValid.
+ *
+ * Models: spec/memory.md 6. MmGetPhysicalAddress reads the PTE (any IRQL,
+ * valid VA); an address that maps no RAM gives 0, as on Windows.
+ * MmIsAddressValid says whether an access now would not fault.
+ * Not modelled: driver image sections and host stacks live in host memory,
+ * not in simulated RAM; they have no physical address here (docs say so).
+ */
+#include <wdm.h>
+
+#include "sys.h"
+
+NTKERNELAPI PHYSICAL_ADDRESS NTAPI MmGetPhysicalAddress(PVOID BaseAddress)
+{
+    PHYSICAL_ADDRESS pa;
+    uint64_t v;
+    pa.QuadPart = mm_va_to_pa(&sys_get()->mm, BaseAddress, &v) ? (LONGLONG)v : 0;
+    return pa;
+}
+
+NTKERNELAPI BOOLEAN NTAPI MmIsAddressValid(PVOID VirtualAddress)
+{
+    uint64_t *pte = mm_pte_of(&sys_get()->mm, VirtualAddress);
+    return pte && (*pte & mm_pte_valid) && !(*pte & mm_pte_trimmed);
+}

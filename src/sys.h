@@ -1,0 +1,43 @@
+/*
+ * src/sys.h - one simulated system: the machine and every layer's state.
+ *
+ * The WDK entry points take no "which machine" argument, so the machine that
+ * is running on this host thread is kept in a thread-local pointer, set by
+ * the host API around every call into the simulation (sys_enter/sys_leave).
+ * That pointer is the only mutable global in wdmsim.
+ */
+#ifndef WDMSIM_SYS_H
+#define WDMSIM_SYS_H
+
+#include <stdio.h>
+
+#include "machine/machine.h"
+#include "ke/ke.h"
+#include "mm/mm.h"
+#include "io/io.h"
+#include "vf/vf.h"
+
+struct sys_stats {
+    uint64_t dbgprint_calls;
+    uint64_t dbgprint_bytes;
+};
+
+struct sys {
+    struct machine machine;
+    struct ke ke;
+    struct mm mm;
+    struct io io;
+    struct vf vf;
+    FILE *out;            /* DbgPrint output: the run's standard output */
+    struct sys_stats stats;
+    bool booted;
+};
+
+extern __thread struct sys *sys_current;
+
+static inline struct sys *sys_get(void)
+{
+    return sys_current;
+}
+
+#endif

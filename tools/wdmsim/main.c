@@ -1,0 +1,176 @@
+/*
+ * tools/wdmsim/main.c - the wdmsim command.
+ *
+ *   wdmsim run [--machine FILE.ini] [--seed N] [--verifier LIST]
+ *              [--report-json FILE] DRIVER.so...
+ *   wdmsim rules
+ *
+ * Exit status: 0 the run was clean; 1 a bug check, a verifier violation or
+ * a failed DriverEntry; 2 bad arguments or input (the message names the
+ * file, the line and the problem).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wdmsim/wdmsim.h>
+
+enum { exit_clean = 0, exit_failed = 1, exit_input = 2 };
+
+static void usage(FILE *out)
+{
+    fputs("usage: wdmsim run [--machine FILE.ini] [--seed N|random] [--verifier LIST]\n"
+          "                  [--report-json FILE] DRIVER.so...\n"
+          "       wdmsim rules\n"
+          "       wdmsim --help\n"
+          "\n"
+          "run     boot the machine, load each driver (DriverEntry), unload them all\n"
+          "        (DriverUnload), shut down. DbgPrint output goes to standard output,\n"
+          "        a bug check report to standard error.\n"
+          "rules   list every verifier rule: id, stop code, parameter 1, explanation\n"
+          "\n"
+          "--verifier LIST  comma-separated: none, standard (default), all, special-pool,\n"
+          "                 irql-checking, low-resources[=PERMILLE], pool-tracking, io,\n"
+          "                 deadlock, dma, misc, ddi, double-buffer\n"
+          "exit status: 0 clean, 1 bug check or violation, 2 bad arguments or input\n",
+          out);
+}
+
+static int parse_seed(const char *s, uint64_t *seed)
+{
+    if (!strcmp(s, "random")) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        *seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20);
+        return 0;
+    }
+    char *end;
+    *seed = strtoull(s, &end, 0);
+    return (*s && !*end) ? 0 : -1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"machine", required_argument, NULL, 'm'},
+        {"seed", required_argument, NULL, 's'},
+        {"verifier", required_argument, NULL, 'v'},
+        {"report-json", required_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct wdmsim_config cfg = {.seed = 1};
+    const char *json_path = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:s:v:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': cfg.machine_path = optarg; break;
+        case 's':
+            if (parse_seed(optarg, &cfg.seed)) {
+                fprintf(stderr, "wdmsim: --seed %s: expected a number or 'random'\n", optarg);
+                return exit_input;
+            }
+            break;
+        case 'v': cfg.verifier = optarg; break;
+        case 'j': json_path = optarg; break;
+        case 'h': usage(stdout); return exit_clean;
+        default: usage(stderr); return exit_input;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "wdmsim run: no driver given\n");
+        usage(stderr);
+        return exit_input;
+    }
+    FILE *json = NULL;
+    if (json_path && !(json = fopen(json_path, "w"))) {
+        perror(json_path);
+        return exit_input;
+    }
+
+    wdmsim *sim;
+    struct wdmsim_error err = {{0}};
+    if (wdmsim_boot(&cfg, &sim, &err) != WDMSIM_OK) {
+        fprintf(stderr, "wdmsim: %s\n", err.text);
+        if (json)
+            fclose(json);
+        return exit_input;
+    }
+    int status = exit_clean;
+    int rc = WDMSIM_OK;
+    for (int i = optind; i < argc && rc == WDMSIM_OK; i++) {
+        rc = wdmsim_load_driver(sim, argv[i], &err);
+        if (rc == WDMSIM_EINPUT) {
+            fprintf(stderr, "wdmsim: %s\n", err.text);
+            status = exit_input;
+        }
+    }
+    if (rc == WDMSIM_OK) {
+        for (int i = optind; i < argc; i++) {
+            char service[128];
+            const char *base = strrchr(argv[i], '/');
+            snprintf(service, sizeof(service), "%s", base ? base + 1 : argv[i]);
+            char *dot = strstr(service, ".so");
+            if (dot && !dot[3])
+                *dot = 0;
+            int32_t st;
+            if (wdmsim_driver_status(sim, service, &st) == WDMSIM_OK && st < 0) {
+                fprintf(stderr, "wdmsim: DriverEntry of %s returned 0x%08X\n", service,
+                        (unsigned)st);
+                status = exit_failed;
+            }
+        }
+    }
+    if (rc != WDMSIM_STOPPED && status != exit_input)
+        rc = wdmsim_unload_drivers(sim);
+    fflush(stdout);
+    if (rc == WDMSIM_STOPPED) {
+        wdmsim_report_print(sim, stderr);
+        status = exit_failed;
+    }
+    if (wdmsim_violations(sim) && status == exit_clean)
+        status = exit_failed;
+    if (json) {
+        wdmsim_report_json(sim, json, status);
+        fclose(json);
+    }
+    wdmsim_shutdown(sim);
+    return status;
+}
+
+static void print_rule(const struct wdmsim_rule_info *r, void *ctx)
+{
+    (void)ctx;
+    printf("%-34s 0x%-4X %s0x%-9" PRIX64 " %s\n", r->id, r->code, r->subcode_in_p4 ? "P4=" : "P1=",
+           r->p1, r->text);
+}
+
+static int cmd_rules(void)
+{
+    printf("%-34s %-6s %-12s %s\n", "RULE", "STOP", "SUBCODE", "EXPLANATION");
+    wdmsim_rules(print_rule, NULL);
+    return exit_clean;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return exit_input;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "rules"))
+        return cmd_rules();
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return exit_clean;
+    }
+    fprintf(stderr, "wdmsim: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return exit_input;
+}
