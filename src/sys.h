@@ -15,6 +15,8 @@
 #include "ke/ke.h"
 #include "mm/mm.h"
 #include "io/io.h"
+#include "ex/ex.h"
+#include "cm/cm.h"
 #include "vf/vf.h"
 
 struct sys_stats {
@@ -26,7 +28,9 @@ struct sys {
     struct machine machine;
     struct ke ke;
     struct mm mm;
+    struct ex ex;
     struct io io;
+    struct cm cm;
     struct vf vf;
     FILE *out;            /* DbgPrint output: the run's standard output */
     struct sys_stats stats;

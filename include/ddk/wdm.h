@@ -19,7 +19,10 @@
 #include <wdm/rtl.h>       /* Rtl strings, memory, lists */
 #include <wdm/ke.h>        /* IRQL, spin locks, DPCs, events, bug checks */
 #include <wdm/mm.h>        /* Mm: addresses, MDLs, contiguous memory */
-#include <wdm/ex.h>        /* pools, lookaside lists, interlocked lists */
+#include <wdm/lists.h>     /* LIST_ENTRY / SLIST routines and their checks */
+#include <wdm/pool.h>      /* ExAllocatePool* / ExFreePool* */
+#include <wdm/lookaside.h> /* lookaside lists */
+#include <wdm/ex.h>        /* other executive routines */
 #include <wdm/io.h>        /* driver and device objects, IRPs */
 #include <wdm/dma.h>       /* DMA adapters */
 #include <wdm/registry.h>  /* Zw registry routines */

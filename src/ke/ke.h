@@ -53,6 +53,12 @@ static inline struct ke_processor *ke_current_processor(struct ke *ke)
     return &ke->processor[ke->current];
 }
 
+/* The current processor's IRQL. Other layers read IRQL only through this. */
+static inline uint8_t ke_irql(const struct ke *ke)
+{
+    return ke->processor[ke->current].irql;
+}
+
 /* Runs driver code fn(arg) on the current processor. Returns 0 when fn
  * returned, -1 when the machine stopped (bug check) during it; the machine
  * stays stopped. Refuses (-1) to run anything on a stopped machine. */

@@ -443,15 +443,22 @@ static size_t format(struct rtl_sink *s, const struct fmt_src *f, __builtin_ms_v
             break;
         case 's':
         case 'S':
-            conv_string(s, &sp, arg_is_wide(&sp, f->wide), ap);
-            break;
         case 'c':
         case 'C':
-            conv_char(s, &sp, arg_is_wide(&sp, f->wide), ap);
+        case 'Z': {
+            bool wide = arg_is_wide(&sp, f->wide);
+            /* Counted for DbgPrint: converting Unicode may touch paged NLS
+             * tables on Windows, hence its PASSIVE-only rule. */
+            if (wide != f->wide)
+                s->unicode_conversions++;
+            if (sp.conv == 'Z')
+                conv_counted(s, &sp, wide, ap);
+            else if (sp.conv == 'c' || sp.conv == 'C')
+                conv_char(s, &sp, wide, ap);
+            else
+                conv_string(s, &sp, wide, ap);
             break;
-        case 'Z':
-            conv_counted(s, &sp, arg_is_wide(&sp, f->wide), ap);
-            break;
+        }
         case 'n':
             /* Refused, as the Microsoft CRT does by default: writing
              * through a format argument is a classic exploit. */

@@ -34,6 +34,7 @@ struct rtl_sink {
     void *buf;  /* char[cap] or uint16_t[cap]; may be NULL when cap is 0 */
     size_t cap; /* units buf holds */
     size_t len; /* units produced so far; > cap means truncated */
+    unsigned unicode_conversions; /* %wZ %ws %wc ... done (dbg.unicode-above-passive) */
 };
 
 static inline void rtl_sink_init(struct rtl_sink *s, enum rtl_sink_kind kind, void *buf,
@@ -43,6 +44,7 @@ static inline void rtl_sink_init(struct rtl_sink *s, enum rtl_sink_kind kind, vo
     s->buf = buf;
     s->cap = buf ? cap : 0;
     s->len = 0;
+    s->unicode_conversions = 0;
 }
 
 /* Stores one unit (converting between 1252 and UTF-16 as the sink needs). */

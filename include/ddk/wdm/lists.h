@@ -1,0 +1,4 @@
+/*
+ * include/ddk/wdm/lists.h - part of wdm.h; see there.
+ */
+#pragma once

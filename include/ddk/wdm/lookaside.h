@@ -1,0 +1,4 @@
+/*
+ * include/ddk/wdm/lookaside.h - part of wdm.h; see there.
+ */
+#pragma once
