@@ -73,6 +73,7 @@ struct parse_state {
     struct machine_error *err;
     FILE *file;
     int line;
+    int section_line; /* line of the last [section] header */
     bool ranges_replaced;
     struct machine_device_config *device; /* section being read */
 };
@@ -82,8 +83,14 @@ static char *reader(char *buf, int size, void *stream)
 {
     struct parse_state *st = stream;
     char *r = fgets(buf, size, st->file);
-    if (r)
+    if (r) {
         st->line++;
+        const char *p = r;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '[')
+            st->section_line = st->line;
+    }
     return r;
 }
 
@@ -206,7 +213,7 @@ static int handler(void *user, const char *section, const char *name, const char
                 return fail(st, "bad device name '%s'%s", dname, "");
             st->device = &cfg->devices[cfg->ndevices++];
             snprintf(st->device->name, sizeof(st->device->name), "%s", dname);
-            st->device->line = st->line;
+            st->device->line = st->section_line;
         }
         return device_key(st, name, value);
     }

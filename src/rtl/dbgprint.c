@@ -26,7 +26,7 @@ static const char truncated_mark[] = "[truncated]\n";
 /* Unicode conversions (%wZ, %ws ...) above PASSIVE_LEVEL: Windows may touch
  * pageable NLS data there. Windows does not catch it; wdmsim reports and
  * continues because the text itself is fine. */
-static const struct vf_rule rule_unicode_above_passive = {
+const struct vf_rule rtl_rule_dbg_unicode_above_passive = {
     .id = "dbg.unicode-above-passive",
     .code = 0xC4,
     .p1 = 0x5700000B,
@@ -36,7 +36,6 @@ static const struct vf_rule rule_unicode_above_passive = {
     .continues = true,
     .fixture = "tests/fixtures/dbg_unicode_above_passive",
 };
-const struct vf_rule *const rtl_dbg_rule_unicode_above_passive = &rule_unicode_above_passive;
 
 NTSYSAPI ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format,
                                  __builtin_ms_va_list arglist)
@@ -61,7 +60,7 @@ NTSYSAPI ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format,
         sys->stats.dbgprint_bytes += n;
         uint8_t irql = ke_current_processor(&sys->ke)->irql;
         if (s.unicode_conversions && irql > PASSIVE_LEVEL)
-            vf_fire(&rule_unicode_above_passive, irql, (uint64_t)(uintptr_t)Format, 0,
+            vf_fire(&rtl_rule_dbg_unicode_above_passive, irql, (uint64_t)(uintptr_t)Format, 0,
                     "DbgPrint(\"%.60s\") at IRQL %u", Format ? Format : "(null)", irql);
     }
     return STATUS_SUCCESS;
@@ -88,15 +87,15 @@ NTSYSAPI ULONG __cdecl DbgPrint(PCSTR Format, ...)
 /* KMODE_EXCEPTION_NOT_HANDLED with STATUS_ASSERTION_FAILURE is what an
  * unhandled assertion raise (int 2C) becomes on a free build without a
  * debugger; P2 is where the driver asserted. */
-enum { bugcheck_kmode_exception_not_handled = 0x1E };
-#define RTL_STATUS_ASSERTION_FAILURE 0xC0000420u
+static const uint32_t kmode_exception_not_handled = 0x1E;
+static const uint32_t status_assertion_failure = 0xC0000420;
 
 NTSYSAPI VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNumber,
                               PCSTR MutableMessage)
 {
     const char *expr = VoidFailedAssertion ? (const char *)VoidFailedAssertion : "?";
     const char *file = VoidFileName ? (const char *)VoidFileName : "?";
-    ke_bugcheck(bugcheck_kmode_exception_not_handled, RTL_STATUS_ASSERTION_FAILURE,
+    ke_bugcheck(kmode_exception_not_handled, status_assertion_failure,
                 (uint64_t)(uintptr_t)__builtin_return_address(0), 0, 0, NULL,
                 "ASSERT(%.200s) failed at %.200s:%u%s%.80s", expr, file, LineNumber,
                 MutableMessage ? ": " : "", MutableMessage ? MutableMessage : "");

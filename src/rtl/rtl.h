@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vf_rule_list;
+struct vf_rule;
 
 /* ---- the printf engine (format.c) ----------------------------------------
  * A sink is a buffer of cap units (char or 16-bit WCHAR) that counts every
@@ -76,8 +76,14 @@ uint16_t rtl_downcase(uint16_t w);
 void *rtl_alloc(size_t bytes);
 void rtl_free(void *p);
 
-/* ---- verifier rules ------------------------------------------------------ */
-extern const struct vf_rule_list rtl_vf_rules;
+/* ---- verifier rules ------------------------------------------------------
+ * Each descriptor sits beside its check (memory.c, dbgprint.c); rules.c
+ * lists them for src/vf/catalogue.c. Not static only so that the list can
+ * name them. */
+extern const struct vf_rule rtl_rule_overlap;
+extern const struct vf_rule rtl_rule_dbg_unicode_above_passive;
+extern const struct vf_rule *const rtl_vf_rules[];
+enum { rtl_vf_rule_count = 2 };
 
 /* ---- statistics ---------------------------------------------------------- */
 /* Bytes DbgPrint leaves per call (spec 8); longer text is cut and marked. */

@@ -70,7 +70,7 @@ static void describe(Dwfl *dwfl, void *pc, bool is_return, char *buf, size_t len
 void vf_backtrace_describe(void *pc, char *buf, size_t len)
 {
     Dwfl *dwfl = open_self();
-    describe(dwfl, pc, false, buf, len);
+    describe(dwfl, pc, true, buf, len);
     if (dwfl)
         dwfl_end(dwfl);
 }

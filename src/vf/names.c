@@ -35,6 +35,7 @@ static const struct {
     {0xD1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL", {"memory referenced", "IRQL at the time", "0 read, 1 write, 8 execute", "instruction address"}},
     {0xD5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL", {"memory referenced", "0 read, 1 write", "instruction address", "reserved"}},
     {0xD6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION", {"memory referenced", "0 read, 1 write", "instruction address", "reserved"}},
+    {0xE2, "MANUALLY_INITIATED_CRASH", {"reserved", "reserved", "reserved", "reserved"}},
     {0xE6, "DRIVER_VERIFIER_DMA_VIOLATION", {"subcode", "per subcode", "per subcode", "per subcode"}},
 };
 

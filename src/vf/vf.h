@@ -91,7 +91,7 @@ const char *vf_bugcheck_param_meaning(uint32_t code, unsigned index /* 0..3 */);
 /* Host backtraces, symbolized with libdw (file:line where debug info is). */
 int vf_backtrace_capture(void **frames, int max, int skip);
 void vf_backtrace_print(FILE *out, void *const *frames, int n);
-/* Describes one frame as "function (file:line)" or "module+0xoff". */
+/* Describes one captured frame (a return address) as "function (file:line)" or "module+0xoff". */
 void vf_backtrace_describe(void *pc, char *buf, size_t len);
 
 

@@ -180,3 +180,399 @@ typedef struct DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) _DEVICE_OBJECT {
 
 #define IO_TYPE_DRIVER 4
 #define IO_TYPE_DEVICE 3
+
+/* ---- I/O status and completion -------------------------------------------- */
+typedef struct _IO_STATUS_BLOCK {
+    union {
+        NTSTATUS Status;
+        PVOID Pointer;
+    };
+    ULONG_PTR Information;
+} IO_STATUS_BLOCK, *PIO_STATUS_BLOCK;
+
+typedef VOID NTAPI IO_APC_ROUTINE(PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock,
+                                  ULONG Reserved);
+typedef IO_APC_ROUTINE *PIO_APC_ROUTINE;
+
+typedef NTSTATUS NTAPI IO_COMPLETION_ROUTINE(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp,
+                                             PVOID Context);
+typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
+
+typedef VOID NTAPI IO_DPC_ROUTINE(PKDPC Dpc, struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp,
+                                  PVOID Context);
+typedef IO_DPC_ROUTINE *PIO_DPC_ROUTINE;
+
+#define STATUS_CONTINUE_COMPLETION STATUS_SUCCESS
+#define IO_NO_INCREMENT            0
+
+/* ---- hardware resources (PnP start) ------------------------------------------
+ * Packed to 4 as in the WDK: 8-byte members of the descriptor union sit at
+ * offset 4, so the descriptor is 20 bytes and the lists pack tightly. */
+typedef enum _INTERFACE_TYPE {
+    InterfaceTypeUndefined = -1,
+    Internal,
+    Isa,
+    Eisa,
+    MicroChannel,
+    TurboChannel,
+    PCIBus,
+    VMEBus,
+    NuBus,
+    PCMCIABus,
+    CBus,
+    MPIBus,
+    MPSABus,
+    ProcessorInternal,
+    InternalPowerBus,
+    PNPISABus,
+    PNPBus,
+    Vmcs,
+    ACPIBus,
+    MaximumInterfaceType
+} INTERFACE_TYPE, *PINTERFACE_TYPE;
+
+typedef enum _CM_SHARE_DISPOSITION {
+    CmResourceShareUndetermined = 0,
+    CmResourceShareDeviceExclusive,
+    CmResourceShareDriverExclusive,
+    CmResourceShareShared
+} CM_SHARE_DISPOSITION;
+
+#define CmResourceTypeNull           0
+#define CmResourceTypePort           1
+#define CmResourceTypeInterrupt      2
+#define CmResourceTypeMemory         3
+#define CmResourceTypeDma            4
+#define CmResourceTypeDeviceSpecific 5
+#define CmResourceTypeBusNumber      6
+#define CmResourceTypeMemoryLarge    7
+#define CmResourceTypeNonArbitrated  128
+#define CmResourceTypeConfigData     128
+#define CmResourceTypeDevicePrivate  129
+#define CmResourceTypePcCardConfig   130
+#define CmResourceTypeMfCardConfig   131
+#define CmResourceTypeConnection     132
+
+#define CM_RESOURCE_PORT_MEMORY          0x0000
+#define CM_RESOURCE_PORT_IO              0x0001
+#define CM_RESOURCE_PORT_10_BIT_DECODE   0x0004
+#define CM_RESOURCE_PORT_12_BIT_DECODE   0x0008
+#define CM_RESOURCE_PORT_16_BIT_DECODE   0x0010
+#define CM_RESOURCE_PORT_POSITIVE_DECODE 0x0020
+#define CM_RESOURCE_PORT_PASSIVE_DECODE  0x0040
+#define CM_RESOURCE_PORT_WINDOW_DECODE   0x0080
+#define CM_RESOURCE_PORT_BAR             0x0100
+
+#define CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE 0x0000
+#define CM_RESOURCE_INTERRUPT_LATCHED         0x0001
+#define CM_RESOURCE_INTERRUPT_MESSAGE         0x0002
+#define CM_RESOURCE_INTERRUPT_POLICY_INCLUDED 0x0004
+
+#define CM_RESOURCE_MEMORY_READ_WRITE    0x0000
+#define CM_RESOURCE_MEMORY_READ_ONLY     0x0001
+#define CM_RESOURCE_MEMORY_WRITE_ONLY    0x0002
+#define CM_RESOURCE_MEMORY_PREFETCHABLE  0x0004
+#define CM_RESOURCE_MEMORY_COMBINEDWRITE 0x0008
+#define CM_RESOURCE_MEMORY_24            0x0010
+#define CM_RESOURCE_MEMORY_CACHEABLE     0x0020
+#define CM_RESOURCE_MEMORY_WINDOW_DECODE 0x0040
+#define CM_RESOURCE_MEMORY_BAR           0x0080
+#define CM_RESOURCE_MEMORY_LARGE_40      0x0200
+#define CM_RESOURCE_MEMORY_LARGE_48      0x0400
+#define CM_RESOURCE_MEMORY_LARGE_64      0x0800
+
+#define CM_RESOURCE_DMA_8          0x0000
+#define CM_RESOURCE_DMA_16         0x0001
+#define CM_RESOURCE_DMA_32         0x0002
+#define CM_RESOURCE_DMA_8_AND_16   0x0004
+#define CM_RESOURCE_DMA_BUS_MASTER 0x0008
+#define CM_RESOURCE_DMA_TYPE_A     0x0010
+#define CM_RESOURCE_DMA_TYPE_B     0x0020
+#define CM_RESOURCE_DMA_TYPE_F     0x0040
+#define CM_RESOURCE_DMA_V3         0x0080
+
+#pragma pack(push, 4)
+typedef struct _CM_PARTIAL_RESOURCE_DESCRIPTOR {
+    UCHAR Type;
+    UCHAR ShareDisposition;
+    USHORT Flags;
+    union {
+        struct {
+            PHYSICAL_ADDRESS Start;
+            ULONG Length;
+        } Generic, Port, Memory;
+        struct {
+            USHORT Level; /* kernel view: a USHORT level and its group */
+            USHORT Group;
+            ULONG Vector;
+            KAFFINITY Affinity;
+        } Interrupt;
+        struct {
+            union {
+                struct {
+                    USHORT Reserved;
+                    USHORT MessageCount;
+                    ULONG Vector;
+                    KAFFINITY Affinity;
+                } Raw;
+                struct {
+                    USHORT Level;
+                    USHORT Group;
+                    ULONG Vector;
+                    KAFFINITY Affinity;
+                } Translated;
+            };
+        } MessageInterrupt;
+        struct {
+            ULONG Channel;
+            ULONG Port;
+            ULONG Reserved1;
+        } Dma;
+        struct {
+            ULONG Channel;
+            ULONG RequestLine;
+            UCHAR TransferWidth;
+            UCHAR Reserved1;
+            UCHAR Reserved2;
+            UCHAR Reserved3;
+        } DmaV3;
+        struct {
+            ULONG Data[3];
+        } DevicePrivate;
+        struct {
+            ULONG Start;
+            ULONG Length;
+            ULONG Reserved;
+        } BusNumber;
+        struct {
+            ULONG DataSize;
+            ULONG Reserved1;
+            ULONG Reserved2;
+        } DeviceSpecificData;
+        struct {
+            PHYSICAL_ADDRESS Start;
+            ULONG Length40;
+        } Memory40;
+        struct {
+            PHYSICAL_ADDRESS Start;
+            ULONG Length48;
+        } Memory48;
+        struct {
+            PHYSICAL_ADDRESS Start;
+            ULONG Length64;
+        } Memory64;
+        struct {
+            UCHAR Class;
+            UCHAR Type;
+            UCHAR Reserved1;
+            UCHAR Reserved2;
+            ULONG IdLowPart;
+            ULONG IdHighPart;
+        } Connection;
+    } u;
+} CM_PARTIAL_RESOURCE_DESCRIPTOR, *PCM_PARTIAL_RESOURCE_DESCRIPTOR;
+
+typedef struct _CM_PARTIAL_RESOURCE_LIST {
+    USHORT Version;
+    USHORT Revision;
+    ULONG Count;
+    CM_PARTIAL_RESOURCE_DESCRIPTOR PartialDescriptors[1];
+} CM_PARTIAL_RESOURCE_LIST, *PCM_PARTIAL_RESOURCE_LIST;
+
+typedef struct _CM_FULL_RESOURCE_DESCRIPTOR {
+    INTERFACE_TYPE InterfaceType;
+    ULONG BusNumber;
+    CM_PARTIAL_RESOURCE_LIST PartialResourceList;
+} CM_FULL_RESOURCE_DESCRIPTOR, *PCM_FULL_RESOURCE_DESCRIPTOR;
+
+typedef struct _CM_RESOURCE_LIST {
+    ULONG Count;
+    CM_FULL_RESOURCE_DESCRIPTOR List[1];
+} CM_RESOURCE_LIST, *PCM_RESOURCE_LIST;
+#pragma pack(pop)
+
+/* ---- I/O stack location -------------------------------------------------------
+ * POINTER_ALIGNMENT puts a ULONG on an 8-byte boundary on x64 exactly where the
+ * WDK does, which fixes Key, InputBufferLength and IoControlCode offsets. */
+#ifndef POINTER_ALIGNMENT
+#define POINTER_ALIGNMENT DECLSPEC_ALIGN(8)
+#endif
+
+typedef enum _DEVICE_RELATION_TYPE {
+    BusRelations,
+    EjectionRelations,
+    PowerRelations,
+    RemovalRelations,
+    TargetDeviceRelation,
+    SingleBusRelations,
+    TransportRelations
+} DEVICE_RELATION_TYPE, *PDEVICE_RELATION_TYPE;
+
+#define SL_PENDING_RETURNED   0x01
+#define SL_ERROR_RETURNED     0x02
+#define SL_INVOKE_ON_CANCEL   0x20
+#define SL_INVOKE_ON_SUCCESS  0x40
+#define SL_INVOKE_ON_ERROR    0x80
+
+typedef struct _IO_STACK_LOCATION {
+    UCHAR MajorFunction;
+    UCHAR MinorFunction;
+    UCHAR Flags;
+    UCHAR Control;
+    union {
+        struct {
+            PVOID SecurityContext;
+            ULONG Options;
+            USHORT POINTER_ALIGNMENT FileAttributes;
+            USHORT ShareAccess;
+            ULONG POINTER_ALIGNMENT EaLength;
+        } Create;
+        struct {
+            ULONG Length;
+            ULONG POINTER_ALIGNMENT Key;
+            ULONG Flags;
+            LARGE_INTEGER ByteOffset;
+        } Read;
+        struct {
+            ULONG Length;
+            ULONG POINTER_ALIGNMENT Key;
+            ULONG Flags;
+            LARGE_INTEGER ByteOffset;
+        } Write;
+        struct {
+            ULONG OutputBufferLength;
+            ULONG POINTER_ALIGNMENT InputBufferLength;
+            ULONG POINTER_ALIGNMENT IoControlCode;
+            PVOID Type3InputBuffer;
+        } DeviceIoControl;
+        struct {
+            DEVICE_RELATION_TYPE Type;
+        } QueryDeviceRelations;
+        struct {
+            PCM_RESOURCE_LIST AllocatedResources;
+            PCM_RESOURCE_LIST AllocatedResourcesTranslated;
+        } StartDevice;
+        struct {
+            PVOID Argument1;
+            PVOID Argument2;
+            PVOID Argument3;
+            PVOID Argument4;
+        } Others;
+    } Parameters;
+    struct _DEVICE_OBJECT *DeviceObject;
+    struct _FILE_OBJECT *FileObject;
+    PIO_COMPLETION_ROUTINE CompletionRoutine;
+    PVOID Context;
+} IO_STACK_LOCATION, *PIO_STACK_LOCATION;
+
+/* ---- IRP ----------------------------------------------------------------------
+ * 0xD0 bytes, followed in the same allocation by StackCount stack locations.
+ * Tail.Overlay.DriverContext and ListEntry are the owning driver's scratch. */
+#define IRP_NOCACHE             0x00000001
+#define IRP_PAGING_IO           0x00000002
+#define IRP_SYNCHRONOUS_API     0x00000004
+#define IRP_ASSOCIATED_IRP      0x00000008
+#define IRP_BUFFERED_IO         0x00000010
+#define IRP_DEALLOCATE_BUFFER   0x00000020
+#define IRP_INPUT_OPERATION     0x00000040
+#define IRP_CREATE_OPERATION    0x00000080
+#define IRP_READ_OPERATION      0x00000100
+#define IRP_WRITE_OPERATION     0x00000200
+#define IRP_CLOSE_OPERATION     0x00000400
+#define IRP_DEFER_IO_COMPLETION 0x00000800
+
+typedef struct DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) _IRP {
+    CSHORT Type;
+    USHORT Size;
+    PMDL MdlAddress;
+    ULONG Flags;
+    union {
+        struct _IRP *MasterIrp;
+        volatile LONG IrpCount;
+        PVOID SystemBuffer;
+    } AssociatedIrp;
+    LIST_ENTRY ThreadListEntry;
+    IO_STATUS_BLOCK IoStatus;
+    KPROCESSOR_MODE RequestorMode;
+    BOOLEAN PendingReturned;
+    CHAR StackCount;
+    CHAR CurrentLocation;
+    BOOLEAN Cancel;
+    KIRQL CancelIrql;
+    CCHAR ApcEnvironment;
+    UCHAR AllocationFlags;
+    union {
+        PIO_STATUS_BLOCK UserIosb;
+        PVOID IoRingContext;
+    };
+    PKEVENT UserEvent;
+    union {
+        struct {
+            union {
+                PIO_APC_ROUTINE UserApcRoutine;
+                PVOID IssuingProcess;
+            };
+            union {
+                PVOID UserApcContext;
+                PVOID IoRing;
+            };
+        } AsynchronousParameters;
+        LARGE_INTEGER AllocationSize;
+    } Overlay;
+    volatile PDRIVER_CANCEL CancelRoutine;
+    PVOID UserBuffer;
+    union {
+        struct {
+            union {
+                KDEVICE_QUEUE_ENTRY DeviceQueueEntry;
+                struct {
+                    PVOID DriverContext[4];
+                };
+            };
+            PETHREAD Thread;
+            PCHAR AuxiliaryBuffer;
+            struct {
+                LIST_ENTRY ListEntry;
+                union {
+                    struct _IO_STACK_LOCATION *CurrentStackLocation;
+                    ULONG PacketType;
+                };
+            };
+            struct _FILE_OBJECT *OriginalFileObject;
+        } Overlay;
+        KAPC Apc;
+        PVOID CompletionKey;
+    } Tail;
+} IRP;
+
+#define IRP_MN_START_DEVICE                0x00
+#define IRP_MN_QUERY_REMOVE_DEVICE         0x01
+#define IRP_MN_REMOVE_DEVICE               0x02
+#define IRP_MN_CANCEL_REMOVE_DEVICE        0x03
+#define IRP_MN_STOP_DEVICE                 0x04
+#define IRP_MN_QUERY_STOP_DEVICE           0x05
+#define IRP_MN_CANCEL_STOP_DEVICE          0x06
+#define IRP_MN_QUERY_DEVICE_RELATIONS      0x07
+#define IRP_MN_QUERY_INTERFACE             0x08
+#define IRP_MN_QUERY_CAPABILITIES          0x09
+#define IRP_MN_QUERY_RESOURCES             0x0A
+#define IRP_MN_QUERY_RESOURCE_REQUIREMENTS 0x0B
+#define IRP_MN_FILTER_RESOURCE_REQUIREMENTS 0x0D
+#define IRP_MN_QUERY_PNP_DEVICE_STATE      0x14
+#define IRP_MN_DEVICE_USAGE_NOTIFICATION   0x16
+#define IRP_MN_SURPRISE_REMOVAL            0x17
+
+/* ---- I/O control codes ---------------------------------------------------------- */
+#define CTL_CODE(DeviceType, Function, Method, Access)                                             \
+    (((DeviceType) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
+#define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((ULONG)(ctrlCode & 0xffff0000)) >> 16)
+#define METHOD_FROM_CTL_CODE(ctrlCode)      ((ULONG)(ctrlCode & 3))
+#define METHOD_BUFFERED    0
+#define METHOD_IN_DIRECT   1
+#define METHOD_OUT_DIRECT  2
+#define METHOD_NEITHER     3
+#define FILE_ANY_ACCESS    0
+#define FILE_SPECIAL_ACCESS FILE_ANY_ACCESS
+#define FILE_READ_ACCESS   0x0001
+#define FILE_WRITE_ACCESS  0x0002
+#define FILE_DEVICE_UNKNOWN 0x00000022
