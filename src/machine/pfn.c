@@ -30,6 +30,21 @@ static inline void bit_clear(uint64_t *bm, uint64_t i)
     bm[i >> 6] &= ~(1ULL << (i & 63));
 }
 
+/* Clears bits [from, to) a word at a time: boot touches every RAM frame's
+ * bit once, so this loop is most of the boot time of a large machine. */
+static void clear_range(uint64_t *bm, uint64_t from, uint64_t to)
+{
+    while (from < to && (from & 63))
+        bit_clear(bm, from++);
+    if (to - from >= 64) {
+        uint64_t words = (to - from) / 64;
+        memset(&bm[from >> 6], 0, words * sizeof(uint64_t));
+        from += words * 64;
+    }
+    while (from < to)
+        bit_clear(bm, from++);
+}
+
 /* First clear bit in [from, to), or UINT64_MAX. */
 static uint64_t find_clear(const uint64_t *bm, uint64_t from, uint64_t to)
 {
@@ -83,10 +98,13 @@ int pfn_create(struct pfn_db *db, const struct machine_config *cfg, uint64_t spa
     for (unsigned i = 0; i < cfg->nranges; i++) {
         uint64_t f = cfg->ranges[i].start >> db->page_shift;
         uint64_t end = cfg->ranges[i].end >> db->page_shift;
-        for (; f < end; f++) {
-            bit_clear(db->used, f);
-            db->zone_free[pfn_zone_of(db, f)]++;
-            db->ram_frames++;
+        clear_range(db->used, f, end);
+        db->ram_frames += end - f;
+        for (int z = 0; z < pfn_zone_count; z++) {
+            uint64_t lo = f > db->zone_start[z] ? f : db->zone_start[z];
+            uint64_t hi = end < db->zone_end[z] ? end : db->zone_end[z];
+            if (hi > lo)
+                db->zone_free[z] += hi - lo;
         }
     }
     return 0;

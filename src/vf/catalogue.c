@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "vf/vf.h"
+#include "rtl/rtl.h"
 
 /* One line per layer that has rules; the entry with no layer ends it. */
 static const struct vf_rule_list lists[] = {
+    {"rtl", rtl_vf_rules, rtl_vf_rule_count},
     {NULL, NULL, 0},
 };
 
