@@ -6,7 +6,10 @@ set(WDMSIM_PC_FLAGS "${WDMSIM_DRIVER_FLAGS_STR}")
 # Installed: paths under the prefix.
 set(PC_INCLUDES "-I\${includedir}/wdmsim/ddk -I\${includedir}/wdmsim/crt -I\${includedir}/wdmsim/host -isystem ${WDMSIM_CC_INCLUDE}")
 set(PC_LIBS "-L\${libdir} -lwdmsim_crt")
-set(PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+# Relocatable: the prefix is found from where the .pc file itself sits, so
+# `cmake --install --prefix DIR` gives a correct file without reconfiguring.
+file(RELATIVE_PATH PC_UP "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
+set(PC_PREFIX "\${pcfiledir}/${PC_UP}")
 set(PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 set(PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/wdmsim.pc.in ${PROJECT_BINARY_DIR}/pc/wdmsim.pc @ONLY)

@@ -13,6 +13,8 @@
 #define _WDMSIM_STRING_H
 
 #include <_wdmsim_crt.h>
+/* Microsoft's <string.h> also declares the wcs* functions; WDK code relies on it. */
+#include <wchar.h>
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);

@@ -14,9 +14,12 @@
 
 #include <_wdmsim_crt.h>
 
+/* Microsoft's wint_t is 16-bit; gcc's built-in towlower & co. are typed with
+ * the target's 32-bit wint_t and reject any other declaration. Values agree
+ * (a WCHAR widened), only sizeof(wint_t) differs: docs/abi.md. */
 #ifndef _WCTYPE_T_DEFINED
 #define _WCTYPE_T_DEFINED
-typedef unsigned short wint_t;
+typedef __WINT_TYPE__ wint_t;
 typedef unsigned short wctype_t;
 #endif
 #define WEOF      ((wint_t)0xFFFF)

@@ -79,3 +79,13 @@ RTL_CRT_BRIDGE_API int rtl_crt_vswprintf(unsigned short *buf, const unsigned sho
     buf[s.len] = 0;
     return s.len > INT_MAX ? INT_MAX : (int)s.len;
 }
+
+RTL_CRT_BRIDGE_API size_t rtl_crt_vsnwprintf_counted(unsigned short *buf, size_t count,
+                                                     const unsigned short *fmt,
+                                                     __builtin_ms_va_list ap)
+{
+    struct rtl_sink s;
+    rtl_sink_init(&s, rtl_sink_wide, buf, count);
+    rtl_formatw(&s, fmt, &ap);
+    return s.len;
+}

@@ -35,6 +35,12 @@ RTL_CRT_BRIDGE_API int rtl_crt_vsprintf(char *buf, const char *fmt, __builtin_ms
 RTL_CRT_BRIDGE_API int rtl_crt_vswprintf(unsigned short *buf, const unsigned short *fmt,
                                          __builtin_ms_va_list ap);
 
+/* For ntstrsafe's UNICODE_STRING forms, which never add a terminator:
+ * stores at most count units, writes no NUL, returns the full length. */
+RTL_CRT_BRIDGE_API size_t rtl_crt_vsnwprintf_counted(unsigned short *buf, size_t count,
+                                                     const unsigned short *fmt,
+                                                     __builtin_ms_va_list ap);
+
 /* memcpy's verifier hook: stops the machine with rtl.overlap (0xC4/0xF0,
  * P2 dst, P3 src, P4 n) when [dst, dst+n) and [src, src+n) overlap and the
  * rule is on; otherwise returns. Cheap when the verifier is off. */

@@ -30,7 +30,7 @@ DRIVER_LIST_CONTROL WdkStyleListControl;
 /* Big enough that gcc copies it with a call to memcpy, not inline moves. */
 typedef struct _WDKSTYLE_RECORD {
     ULONG Tag;
-    UCHAR Bytes[4096];
+    UCHAR Bytes[16384];
     WCHAR Name[16];
 } WDKSTYLE_RECORD, *PWDKSTYLE_RECORD;
 
@@ -38,6 +38,7 @@ static WDKSTYLE_RECORD WdkStyleTemplate = {'lytS', {1, 2, 3}, L"wdkstyle"};
 
 /* Results of the self test, as the host test reads them. */
 typedef struct _WDKSTYLE_RESULT {
+    SIZE_T RecordSize;
     SIZE_T NameLength;
     SIZE_T WideNameLength;
     ULONG VariadicSum;
@@ -47,6 +48,8 @@ typedef struct _WDKSTYLE_RESULT {
 } WDKSTYLE_RESULT, *PWDKSTYLE_RESULT;
 
 static const char WdkStyleName[] = "wdkstyle driver";
+/* Read through a volatile pointer so strlen stays a real call. */
+static const char *volatile WdkStyleNamePointer = WdkStyleName;
 
 /* The loop gcc -O2 recognises and replaces with a call to memset. */
 static DECLSPEC_NOINLINE VOID WdkStyleFill(_Out_writes_bytes_(Length) PUCHAR Buffer, SIZE_T Length,
@@ -76,20 +79,20 @@ static ULONG WdkStyleSum(ULONG Count, ...)
 _Static_assert(__builtin_types_compatible_p(va_list, __builtin_ms_va_list),
                "under -mabi=ms, <stdarg.h>'s va_list is the Microsoft va_list");
 
-__attribute__((visibility("default"))) VOID NTAPI wdkstyle_selftest(_Out_writes_bytes_(Length)
-                                                                        PUCHAR Buffer,
-                                                                    SIZE_T Length, UCHAR Value,
-                                                                    _Out_ PWDKSTYLE_RESULT Result)
+/* Exported for tests/drivers/wdkstyle/test_wdkstyle.c; Record must hold at
+ * least Result->RecordSize bytes (the test passes 64 KiB). */
+__attribute__((visibility("default"))) VOID NTAPI
+wdkstyle_selftest(_Out_writes_bytes_(Length) PUCHAR Buffer, SIZE_T Length, UCHAR Value,
+                  _Out_ PWDKSTYLE_RECORD Record, _Out_ PWDKSTYLE_RESULT Result)
 {
-    WDKSTYLE_RECORD record;
-
     WdkStyleFill(Buffer, Length, Value);
-    WdkStyleCopyRecord(&record);
-    memcpy(&Result->RecordTag, &record.Tag, sizeof(ULONG));
-    Result->RecordByte2 = record.Bytes[2];
-    Result->RecordName0 = record.Name[0];
-    Result->NameLength = strlen(WdkStyleName);
-    Result->WideNameLength = wcslen(record.Name);
+    WdkStyleCopyRecord(Record);
+    Result->RecordSize = sizeof(*Record);
+    memcpy(&Result->RecordTag, &Record->Tag, sizeof(ULONG));
+    Result->RecordByte2 = Record->Bytes[2];
+    Result->RecordName0 = Record->Name[0];
+    Result->NameLength = strlen(WdkStyleNamePointer);
+    Result->WideNameLength = wcslen(Record->Name);
     Result->VariadicSum = WdkStyleSum(3, 10u, 20u, 12u);
 }
 
