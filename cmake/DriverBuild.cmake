@@ -14,7 +14,7 @@ set(WDMSIM_PAGE_SHIFT_DEFAULT 12)
 # per consumer because they differ between build tree and install tree.
 set(WDMSIM_DRIVER_FLAGS
   -mabi=ms -fshort-wchar -fPIC -nostdinc -fno-stack-protector
-  -fno-exceptions -fvisibility=hidden -fno-strict-aliasing -Wno-multichar
+  -fno-exceptions -fvisibility=hidden -fno-strict-aliasing -Wno-multichar -Wno-unknown-pragmas
   -DWDMSIM_PAGE_SHIFT=${WDMSIM_PAGE_SHIFT_DEFAULT})
 string(REPLACE ";" " " WDMSIM_DRIVER_FLAGS_STR "${WDMSIM_DRIVER_FLAGS}")
 

@@ -18,6 +18,7 @@
 #include "ex/ex.h"
 #include "cm/cm.h"
 #include "vf/vf.h"
+#include "hal/hal.h"
 
 struct sys_stats {
     uint64_t dbgprint_calls;
@@ -32,6 +33,7 @@ struct sys {
     struct io io;
     struct cm cm;
     struct vf vf;
+    struct hal hal;       /* DMA adapters (src/hal) */
     FILE *out;            /* DbgPrint output: the run's standard output */
     struct sys_stats stats;
     bool booted;

@@ -27,6 +27,6 @@ int isascii(int c);
 int tolower(int c);
 int toupper(int c);
 #define __isascii(c) isascii(c)
-#define __toascii(c) ((c) & 0x7f)
+#define __toascii(c) ((c)&0x7f)
 
 #endif

@@ -11,10 +11,10 @@
 #ifndef _WDMSIM_LIMITS_H
 #define _WDMSIM_LIMITS_H
 
-#define CHAR_BIT   __CHAR_BIT__
-#define SCHAR_MAX  __SCHAR_MAX__
-#define SCHAR_MIN  (-SCHAR_MAX - 1)
-#define UCHAR_MAX  (SCHAR_MAX * 2 + 1)
+#define CHAR_BIT  __CHAR_BIT__
+#define SCHAR_MAX __SCHAR_MAX__
+#define SCHAR_MIN (-SCHAR_MAX - 1)
+#define UCHAR_MAX (SCHAR_MAX * 2 + 1)
 #ifdef __CHAR_UNSIGNED__
 #define CHAR_MIN 0
 #define CHAR_MAX UCHAR_MAX
@@ -37,17 +37,17 @@
 #define ULLONG_MAX (LLONG_MAX * 2ULL + 1ULL)
 
 /* Microsoft's sized limits, which keep their Windows meaning. */
-#define _I8_MIN    (-127 - 1)
-#define _I8_MAX    127
-#define _UI8_MAX   0xffU
-#define _I16_MIN   (-32767 - 1)
-#define _I16_MAX   32767
-#define _UI16_MAX  0xffffU
-#define _I32_MIN   (-2147483647 - 1)
-#define _I32_MAX   2147483647
-#define _UI32_MAX  0xffffffffU
-#define _I64_MIN   (-9223372036854775807LL - 1)
-#define _I64_MAX   9223372036854775807LL
-#define _UI64_MAX  0xffffffffffffffffULL
+#define _I8_MIN   (-127 - 1)
+#define _I8_MAX   127
+#define _UI8_MAX  0xffU
+#define _I16_MIN  (-32767 - 1)
+#define _I16_MAX  32767
+#define _UI16_MAX 0xffffU
+#define _I32_MIN  (-2147483647 - 1)
+#define _I32_MAX  2147483647
+#define _UI32_MAX 0xffffffffU
+#define _I64_MIN  (-9223372036854775807LL - 1)
+#define _I64_MAX  9223372036854775807LL
+#define _UI64_MAX 0xffffffffffffffffULL
 
 #endif

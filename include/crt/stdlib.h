@@ -25,8 +25,7 @@ unsigned long strtoul(const char *s, char **end, int base);
 long long _strtoi64(const char *s, char **end, int base);
 unsigned long long _strtoui64(const char *s, char **end, int base);
 
-void qsort(void *base, size_t count, size_t size,
-           int (*compare)(const void *a, const void *b));
+void qsort(void *base, size_t count, size_t size, int (*compare)(const void *a, const void *b));
 void *bsearch(const void *key, const void *base, size_t count, size_t size,
               int (*compare)(const void *key, const void *elem));
 

@@ -22,8 +22,14 @@
 #include <wdm/lists.h>     /* LIST_ENTRY / SLIST routines and their checks */
 #include <wdm/pool.h>      /* ExAllocatePool* / ExFreePool* */
 #include <wdm/lookaside.h> /* lookaside lists */
+#include <wdm/paging.h>    /* PAGE / INIT sections, MmLockPagable* */
+#include <wdm/float.h>     /* KeSave/RestoreFloatingPointState */
 #include <wdm/ex.h>        /* other executive routines */
 #include <wdm/io.h>        /* driver and device objects, IRPs */
+#include <wdm/seh.h>       /* __try / __except / __finally, ExRaiseStatus */
+#include <wdm/iomgr.h>     /* I/O manager routines: devices, IRPs, PnP */
+#include <wdm/mdl.h>       /* MDL routines, MmMapIoSpace, probes */
+#include <wdm/ioaccess.h>  /* READ_/WRITE_REGISTER_*, READ_/WRITE_PORT_* */
 #include <wdm/dma.h>       /* DMA adapters */
 #include <wdm/registry.h>  /* Zw registry routines */
 #include <wdm/debug.h>     /* DbgPrint, ASSERT, KdPrint */

@@ -36,6 +36,10 @@ struct wdmsim_config {
     uint64_t seed;            /* every random choice derives from it */
     const char *verifier;     /* --verifier list; NULL = "standard" */
     FILE *out;                /* DbgPrint output; NULL = stdout */
+    const char *reg_path;     /* .reg file imported at boot (after the hive); NULL = none */
+    const char *hive_path;    /* SYSTEM hive file (regf): loaded at boot if it exists,
+                                 written at ZwFlushKey and shutdown; NULL = not persisted */
+    const char *const *binds; /* "MODEL=SERVICE" (--bind), NULL-terminated; NULL = none */
 };
 
 struct wdmsim_bugcheck {
@@ -67,8 +71,27 @@ WDMSIM_API unsigned wdmsim_violations(wdmsim *sim);
 /* The debugger-style report (nothing if no stop) and the JSON report. */
 WDMSIM_API void wdmsim_report_print(wdmsim *sim, FILE *out);
 WDMSIM_API void wdmsim_report_json(wdmsim *sim, FILE *out, int exit_status);
+/* poolmon-style table of pool use by tag: Tag, Type, Allocs, Frees, Diff,
+ * Bytes (the bytes the blocks occupy, headers and page rounding included). */
+WDMSIM_API void wdmsim_pool_usage(wdmsim *sim, FILE *out);
 /* Frees the machine and unmaps every driver image. */
 WDMSIM_API void wdmsim_shutdown(wdmsim *sim);
+
+/* Registry files without a machine (`wdmsim reg`). A registry is built
+ * from the SYSTEM hive file (hive_path, may be NULL or not yet exist) and a
+ * .reg file (reg_path, may be NULL), then:
+ * - import: writes the result to hive_path atomically (hive_path required);
+ * - export: prints the subtree at key ("HKLM\SYSTEM" style, NULL = HKLM\SYSTEM)
+ *   as .reg text, version 4 (REGEDIT4) or 5;
+ * - query: prints the key's values (value NULL) or one value, reg.exe style.
+ * WDMSIM_OK, or WDMSIM_EINPUT with err (file, line and problem; or the key
+ * or value that does not exist). */
+WDMSIM_API int wdmsim_reg_import(const char *hive_path, const char *reg_path,
+                                 struct wdmsim_error *err);
+WDMSIM_API int wdmsim_reg_export(const char *hive_path, const char *reg_path, const char *key,
+                                 int version, FILE *out, struct wdmsim_error *err);
+WDMSIM_API int wdmsim_reg_query(const char *hive_path, const char *reg_path, const char *key,
+                                const char *value, FILE *out, struct wdmsim_error *err);
 
 /* Verifier rules, for `wdmsim rules`. */
 struct wdmsim_rule_info {
@@ -81,6 +104,25 @@ struct wdmsim_rule_info {
 };
 WDMSIM_API void wdmsim_rules(void (*fn)(const struct wdmsim_rule_info *rule, void *ctx),
                              void *ctx);
+
+/* ---- devices --------------------------------------------------------------------
+ * After the drivers are loaded: enumerate the machine's devices, AddDevice
+ * and IRP_MN_START_DEVICE for each bound one (config driver = or a bind).
+ * wdmsim_unload_drivers sends STOP and REMOVE first. */
+WDMSIM_API int wdmsim_start_devices(wdmsim *sim);
+/* One request as the I/O manager builds it for a caller in kernel mode:
+ * major 3 (read: out), 4 (write: in) or 14 (device control: code, in, out).
+ * name: "\\.\\X" (symbolic link) or "\\Device\\X". The buffers are copied
+ * into simulated memory and back. WDMSIM_OK (status, information filled),
+ * WDMSIM_STOPPED, or WDMSIM_EINPUT (no such device). */
+WDMSIM_API int wdmsim_device_io(wdmsim *sim, const char *name, unsigned major, uint32_t code,
+                                const void *in, uint32_t in_len, void *out, uint32_t out_len,
+                                int32_t *status, uint64_t *information);
+/* A device instance by its config name, for the models' test hooks
+ * (include/wdmsim/device.h, devices/<model>.h); NULL when none. */
+WDMSIM_API struct wdmsim_dev *wdmsim_device(wdmsim *sim, const char *instance);
+/* Violations the device models reported (devices/README.md 8). */
+WDMSIM_API unsigned wdmsim_device_violations(wdmsim *sim);
 
 #ifdef __cplusplus
 }

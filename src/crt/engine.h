@@ -28,8 +28,9 @@
 
 __attribute__((ms_abi, visibility("default"))) int
 rtl_crt_vsnprintf(char *buffer, size_t count, const char *format, __builtin_ms_va_list args);
-__attribute__((ms_abi, visibility("default"))) int
-rtl_crt_vsnwprintf(unsigned short *buffer, size_t count, const unsigned short *format,
-                   __builtin_ms_va_list args);
+__attribute__((ms_abi, visibility("default"))) int rtl_crt_vsnwprintf(unsigned short *buffer,
+                                                                      size_t count,
+                                                                      const unsigned short *format,
+                                                                      __builtin_ms_va_list args);
 
 #endif

@@ -7,11 +7,16 @@
  * Spec: ARCHITECTURE.md 10; spec/ke_rtl_registry.md 6.
  * Invariants: the archive is built with -fno-tree-loop-distribute-patterns,
  * so none of these loops is turned back into a call to itself.
- * Not modelled: overlap checking (RtlCopyMemory's verifier check is the
- * Rtl layer's; memcpy here is the compiler's target and must stay silent).
+ * Overlap: memcpy calls the kernel's rtl.overlap check only when the two
+ * ranges do overlap (dst == src, which the compiler emits for a struct
+ * assigned to itself, is allowed), so the common path makes no call.
+ * Blocks of RTL_CRT_BULK bytes or more go to the kernel's bridge, which
+ * copies with the host's vectorised routines.
  */
 #include <string.h>
 #include <stdint.h>
+
+#include "rtl/crt_bridge.h"
 
 /* Word access to byte buffers; may_alias keeps it defined for any type. */
 typedef uint64_t __attribute__((may_alias)) crt_word;
@@ -21,7 +26,9 @@ static int crt_aligned(const void *a, const void *b)
     return (((uintptr_t)a | (uintptr_t)b) & (sizeof(crt_word) - 1)) == 0;
 }
 
-void *memcpy(void *dst, const void *src, size_t n)
+/* A forward copy with no checks: memcpy's body, and memmove's when the
+ * destination starts below the source. */
+static void *copy_forward(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
@@ -38,6 +45,17 @@ void *memcpy(void *dst, const void *src, size_t n)
     return dst;
 }
 
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+
+    if (n >= RTL_CRT_BULK)
+        return rtl_crt_memcpy(dst, src, n);
+    if (d != s && d < s + n && s < d + n)
+        rtl_crt_check_copy(dst, src, n);
+    return copy_forward(dst, src, n);
+}
+
 void *memmove(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
@@ -45,8 +63,10 @@ void *memmove(void *dst, const void *src, size_t n)
 
     if (d == s || n == 0)
         return dst;
+    if (n >= RTL_CRT_BULK)
+        return rtl_crt_memmove(dst, src, n);
     if ((uintptr_t)d < (uintptr_t)s || (uintptr_t)d >= (uintptr_t)s + n)
-        return memcpy(dst, src, n);
+        return copy_forward(dst, src, n);
     /* Destination overlaps the source's tail: copy backwards. */
     d += n;
     s += n;
@@ -59,6 +79,9 @@ void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
     crt_word pattern = (unsigned char)c * 0x0101010101010101ULL;
+
+    if (n >= RTL_CRT_BULK)
+        return rtl_crt_memset(dst, c, n);
 
     while (n && ((uintptr_t)d & (sizeof(crt_word) - 1))) {
         *d++ = (unsigned char)c;

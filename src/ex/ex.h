@@ -1,14 +1,255 @@
 /*
  * src/ex/ex.h - the executive: pools, lookaside lists, interlocked lists.
  * The whole interface of src/ex to the other layers.
+ *
+ * Models: the executive pools of spec/memory.md 4: three kinds of pool
+ * (nonpaged executable, nonpaged NX, paged), made of simulated pages mapped
+ * in system space. Small blocks (<= PAGE_SIZE - 32 bytes) live inside pool
+ * pages behind a 16-byte header of the legacy x64 POOL_HEADER shape; larger
+ * ones take whole pages ("big pool", tracked by address). Per-tag counters
+ * are always kept (poolmon); per-driver counters feed the unload leak check.
+ *
+ * Concept notes (pool_heap.c has the details):
+ * - a pool page = one page header unit + blocks chained by PreviousSize /
+ *   BlockSize in 16-byte units; coalescing never crosses a page, so a block
+ *   under a page never crosses a page boundary;
+ * - the central heap of each kind keeps one free list per unit count and a
+ *   bitmap of the non-empty ones (best fit in O(1)); a lock guards it;
+ * - in front of it, one cache per processor (or per host thread that
+ *   attached with ex_pool_thread_attach) keeps LIFO lists of freed blocks
+ *   per unit count, bounded in bytes: most allocations and frees touch only
+ *   their processor's cache. Tag and driver counters are per cache too and
+ *   are summed when read.
+ * Spec: spec/memory.md 4, 6; spec/verifier.md 1-3.
+ * Invariants: see pool_heap.c (headers) and pool_big.c (big pool table).
  */
 #ifndef WDMSIM_EX_H
 #define WDMSIM_EX_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "machine/machine.h"
+
+struct sys;
+struct io_driver;
+struct vf_rule;
+struct vf_rule_list;
+
+enum ex_kind {
+    ex_kind_nonpaged = 0, /* NonPagedPool (executable) */
+    ex_kind_paged = 1,
+    ex_kind_nx = 2, /* NonPagedPoolNx */
+    ex_kind_count = 3,
+};
+
+enum {
+    ex_unit = 16,            /* pool block granularity and header size */
+    ex_max_page_units = 512, /* 8 KiB pages */
+    ex_max_owners = 64,      /* drivers with their own counters; 0 = kernel */
+    ex_tag_slots = 512,      /* per-cache tag table */
+};
+
+/* A test-and-test-and-set lock: uncontended in deterministic mode. */
+struct ex_lock {
+    int v;
+};
+
+/* poolmon counters of one (tag, kind). */
+struct ex_tag_stat {
+    uint32_t tag;
+    uint8_t kind;
+    uint8_t used;
+    int64_t allocs, frees, bytes; /* bytes: live, per cache may go negative */
+};
+
+struct ex_tag_table {
+    struct ex_tag_stat slot[ex_tag_slots];
+    unsigned used;
+};
+
+/* One processor's (or host thread's) front cache. Touched only by its owner. */
+struct ex_cache {
+    struct ex_cache_kind {
+        void *head[ex_max_page_units]; /* LIFO of parked blocks by units */
+        uint16_t count[ex_max_page_units];
+    } kind[ex_kind_count];
+    struct ex_tag_table tags;
+    struct ex_tag_stat *last; /* last tag touched */
+    int64_t owner_blocks[ex_max_owners];
+    int64_t owner_bytes[ex_max_owners];
+};
+
+/* The central heap of one kind of pool. Fields under lock. */
+struct ex_heap {
+    struct ex_lock lock;
+    uint64_t nonempty[ex_max_page_units / 64];
+    void *head[ex_max_page_units]; /* struct ex_free lists by units */
+    void *empty;                   /* wholly free pages kept for reuse */
+    uint64_t nempty;
+    uint64_t pages; /* small-pool pages held (incl. empty) */
+};
+
+/* A big-pool block (> PAGE_SIZE - 32): whole pages, found by address. */
+struct ex_big {
+    uintptr_t va; /* 0 = empty slot */
+    uint64_t bytes;
+    uint32_t pages;
+    uint32_t tag;
+    uint16_t owner;
+    uint8_t kind;
+    uint8_t quota;
+};
+
+/* One special-pool slot: a data page and a guard page. */
+struct ex_special {
+    uint8_t state; /* ex_special_* */
+    uint8_t kind;
+    uint8_t start; /* verify start (block at page start) */
+    uint16_t owner;
+    uint32_t tag;
+    uint64_t bytes;
+    uintptr_t va; /* the block */
+};
+
+/* ---- lookaside lists (lookaside.c) -------------------------------------------
+ * One live lookaside list, as the system list records it. Kept host-side so
+ * that a driver scribbling over its list head cannot corrupt the record. */
+struct ex_lookaside_rec {
+    void *list;       /* GENERAL_LOOKASIDE / GENERAL_LOOKASIDE_POOL */
+    uintptr_t caller; /* return address of the init call: the owner */
+    uint8_t paged;    /* 1: paged pool entries (scanned on the paged tick) */
+    uint8_t ex;       /* 1: ExInitializeLookasideListEx (Ex callbacks) */
+};
+
+struct ex_lookaside_set {
+    struct ex_lookaside_rec *recs; /* live lists, in init order */
+    unsigned count, cap;
+    uint64_t ticks;      /* balance-set ticks run (1 s each) */
+    uint64_t tick_event; /* pending vclock event id, 0 = none */
+};
 
 struct ex {
-    int unused; /* filled by the memory issue */
+    struct sys *sys;
+    unsigned page_shift;
+    uint64_t page_size;
+    unsigned page_units; /* page_size / 16 */
+    unsigned max_units;  /* largest block: page_units - 1 */
+    uint64_t small_max;  /* largest small request: page_size - 32 */
+    uint32_t secret;     /* header cookies */
+    uint8_t fill;        /* seeded fill byte for uninitialized blocks */
+
+    struct ex_cache *caches; /* ncaches: processors, then host threads */
+    unsigned ncaches;
+    struct ex_heap heap[ex_kind_count];
+    struct ex_lock mm_lock; /* every call into mm from the pool */
+
+    uint8_t *page_map; /* per system page: enum ex_pm */
+    uint64_t page_map_len, pm_lo, pm_hi;
+
+    struct ex_lock big_lock;
+    struct ex_big *big; /* open addressing on the page number */
+    uint64_t big_cap, big_count;
+    void *big_free[ex_kind_count][4]; /* freed 1-4 page blocks kept for reuse */
+    unsigned big_nfree[ex_kind_count][4];
+
+    struct ex_lock tag_lock; /* overflow table and owner registry */
+    struct ex_tag_table overflow;
+    const struct io_driver *owner[ex_max_owners];
+    char owner_name[ex_max_owners][64];
+    unsigned nowners;
+    uintptr_t owner_lo, owner_hi; /* image range of owner_id */
+    uint16_t owner_id;
+
+    /* special pool (pool_special.c) */
+    struct ex_lock special_lock;
+    uint8_t *special_base; /* region of nspecial slots of 2 pages */
+    struct ex_special *special;
+    uint64_t nspecial, special_next, special_live, special_fallbacks;
+
+    /* statistics */
+    uint64_t pages_mapped, peak_pages;
+    uint64_t contiguous_pages;
+
+    struct ex_lookaside_set lookaside; /* lookaside.c */
+    /* list_slist.c: SLIST push/pop use lock cmpxchg16b only when several
+     * host threads may run this machine (parallel mode, pool benchmarks'
+     * attached threads); one host thread needs no bus lock, and on VMs the
+     * locked 16-byte CAS costs 20-70 ns. */
+    bool slist_atomic;
 };
+
+/* Boot and shutdown: ex_init after mm_init (cannot fail but for host
+ * memory: -1 with err), ex_fini before mm_fini. ex.c calls the parts. */
+int ex_init(struct ex *ex, struct sys *sys, struct machine_error *err);
+void ex_fini(struct ex *ex);
+int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err);
+void ex_pool_fini(struct ex *ex);
+
+/* Lets the calling host thread use cache slot `slot` (0-based beyond the
+ * processors) of ex's pool: for parallel mode and the benchmarks. */
+void ex_pool_thread_attach(struct ex *ex, unsigned slot);
+
+/* DriverUnload returned: with pool tracking on, a driver that still owns
+ * pool gets pool.leak-at-unload (0xC4/0x62) listing its blocks. Returns 0,
+ * or -1 when that stopped the machine (the check runs inside ke_call). */
+int ex_pool_check_unload(struct io_driver *drv);
+
+/* poolmon-style table: Tag, Type, Allocs, Frees, Diff, Bytes. */
+void ex_pool_usage_print(struct ex *ex, FILE *out);
+/* Per-tag totals, summed over caches; kind -1 = every kind. */
+struct ex_tag_stat ex_pool_tag_stat(struct ex *ex, uint32_t tag, int kind);
+
+/* Bytes a live pool block occupies (header and page rounding included), 0
+ * when p is not a live block start. */
+uint64_t ex_pool_block_bytes(struct ex *ex, const void *p);
+/* Gives every parked block back to the heaps and the wholly free pages
+ * beyond a few back to mm. Only while no other host thread uses the pool
+ * (it empties every processor's cache). */
+void ex_pool_trim(struct ex *ex);
+/* Pages the pool holds now (small, big, special). */
+uint64_t ex_pool_pages(const struct ex *ex);
+
+/* The special-pool fault resolver for mm_fault (registered by ex_init). */
+int ex_special_fault(struct sys *sys, void *addr, int access, void *pc);
+
+/* The pool's verifier rules (and mm's contiguous-memory one), for
+ * src/vf/catalogue.c. */
+extern const struct vf_rule *const ex_pool_vf_rules[];
+enum { ex_pool_vf_rule_count = 23 };
+
+/* ---- interlocked and checked lists (list.c, list_slist.c) ---------------------- */
+extern const struct vf_rule ex_rule_list_corrupt, ex_rule_list_slist_misaligned;
+extern const struct vf_rule *const ex_list_vf_rules[];
+enum { ex_list_vf_rule_count = 2 };
+
+/* ---- lookaside lists (lookaside.c, lookaside_tune.c) ------------------------------ */
+extern const struct vf_rule *const ex_lookaside_vf_rules[];
+enum { ex_lookaside_vf_rule_count = 6 };
+/* 4, or 0 when lookasides are disabled (special pool on): every entry then
+ * goes through pool. */
+unsigned ex_lookaside_minimum_depth(struct sys *sys);
+/* Frees the system list's records (lists still live are the unload check's). */
+void ex_lookaside_fini(struct ex *ex);
+/* One balance-set tick (1 virtual second): tick 0 re-tunes the nonpaged
+ * lists, tick 1 the paged ones, tick 2 the pool lists (none modelled), so
+ * each list is re-tuned every 3 s. Runs from a vclock event while any list
+ * is live; tests may call it directly. */
+void ex_lookaside_tick(struct sys *sys);
+/* The WRK depth rule (spec/memory.md 5) over one list's counters, given its
+ * scan period in seconds and the minimum depth (4; 0 = lookasides off). */
+struct ex_lookaside_counters {
+    uint16_t depth, maximum_depth;
+    uint32_t total_allocates, allocate_misses;
+    uint32_t last_total_allocates, last_allocate_misses;
+};
+void ex_lookaside_adjust(struct ex_lookaside_counters *c, unsigned scan_period, unsigned minimum);
+/* Verifier hooks: a pool block [va, va+bytes) is being freed (la.free-
+ * containing); a driver image [lo, hi) is unloading (la.live-at-unload).
+ * Both must run inside driver context (ke_call): they may stop the machine. */
+void ex_lookaside_check_free(struct sys *sys, const void *va, uint64_t bytes);
+void ex_lookaside_check_unload(struct sys *sys, uintptr_t lo, uintptr_t hi);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wdm.h>
 #include <wdmsim/wdmsim.h>
 
 #include "sys.h"
@@ -56,6 +57,13 @@ int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out, struct wdmsim_err
             snprintf(err->text, sizeof(err->text), "%s", verr);
         return WDMSIM_EINPUT;
     }
+    char low_res_tag[16];
+    if (vf_parse_low_resources_tag(cfg->verifier ? cfg->verifier : "", low_res_tag,
+                                   sizeof(low_res_tag), verr, sizeof(verr))) {
+        if (err)
+            snprintf(err->text, sizeof(err->text), "%s", verr);
+        return WDMSIM_EINPUT;
+    }
     wdmsim *sim = calloc(1, sizeof(*sim));
     if (!sim) {
         if (err)
@@ -66,15 +74,37 @@ int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out, struct wdmsim_err
     struct sys *prev = enter(sim);
     if (machine_create(&sys->machine, &mc, cfg->seed, &me))
         goto fail;
+    /* Devices before anything runs: a bad [device] section is an input
+     * error (unknown model, overlapping ports, a BAR that does not fit). */
+    if (machine_devices_create(&sys->machine, &me)) {
+        machine_destroy(&sys->machine);
+        goto fail;
+    }
     ke_init(&sys->ke, &sys->machine);
     if (mm_init(&sys->mm, &sys->machine, &me)) {
         ke_fini(&sys->ke);
         machine_destroy(&sys->machine);
         goto fail;
     }
+    if (cm_boot(&sys->cm, cfg->hive_path, cfg->reg_path, me.text, sizeof(me.text))) {
+        mm_fini(&sys->mm);
+        ke_fini(&sys->ke);
+        machine_destroy(&sys->machine);
+        goto fail;
+    }
+    if (ex_init(&sys->ex, sys, &me)) {
+        mm_fini(&sys->mm);
+        ke_fini(&sys->ke);
+        machine_destroy(&sys->machine);
+        goto fail;
+    }
     io_init(&sys->io);
+    sys->io.binds = cfg->binds;
     sys->vf.options = opts;
+    hal_init(&sys->hal, &sys->machine);
+    sys->hal.double_buffer = (opts & vf_opt_double_buffer) != 0;
     sys->vf.low_res_permille = permille;
+    memcpy(sys->vf.low_res_tag, low_res_tag, sizeof(sys->vf.low_res_tag));
     sys->out = cfg->out ? cfg->out : stdout;
     sys->booted = true;
     leave(prev);
@@ -120,6 +150,9 @@ int wdmsim_unload_drivers(wdmsim *sim)
 {
     struct sys *prev = enter(sim);
     int rc = WDMSIM_OK;
+    /* Devices go first (STOP, REMOVE), then their drivers. */
+    if (!ke_stopped(&sim->sys.ke) && io_pnp_remove_all(&sim->sys.io))
+        rc = WDMSIM_STOPPED;
     /* The list is newest first: unload in reverse load order. */
     for (struct io_driver *d = sim->sys.io.drivers; d && rc == WDMSIM_OK; d = d->next)
         if (d->state == io_driver_started || d->state == io_driver_loaded)
@@ -168,15 +201,28 @@ void wdmsim_report_json(wdmsim *sim, FILE *out, int exit_status)
     leave(prev);
 }
 
+void wdmsim_pool_usage(wdmsim *sim, FILE *out)
+{
+    ex_pool_usage_print(&sim->sys.ex, out);
+}
+
 void wdmsim_shutdown(wdmsim *sim)
 {
     if (!sim)
         return;
     struct sys *prev = enter(sim);
     struct sys *sys = &sim->sys;
+    io_irp_fini(&sys->io);
     io_fini(&sys->io);
+    mm_iomap_fini(&sys->mm);
+    mm_mdl_fini(&sys->mm);
+    hal_fini(&sys->hal);
+    char cm_err[512];
+    if (cm_shutdown(&sys->cm, cm_err, sizeof(cm_err)))
+        fprintf(stderr, "wdmsim: registry: %s\n", cm_err);
     mm_fini(&sys->mm);
     ke_fini(&sys->ke);
+    machine_devices_destroy(&sys->machine);
     machine_destroy(&sys->machine);
     leave(prev);
     free(sim);
@@ -198,4 +244,90 @@ void wdmsim_rules(void (*fn)(const struct wdmsim_rule_info *rule, void *ctx), vo
 {
     struct rules_ctx c = {fn, ctx};
     vf_rules_foreach(each_rule, &c);
+}
+
+/* ---- devices (src/io/pnp.c, src/io/request.c) ------------------------------------ */
+
+int wdmsim_start_devices(wdmsim *sim)
+{
+    struct sys *prev = enter(sim);
+    int rc = ke_stopped(&sim->sys.ke) || io_pnp_start_all(&sim->sys.io) ? WDMSIM_STOPPED
+                                                                        : WDMSIM_OK;
+    leave(prev);
+    return rc;
+}
+
+struct device_io_call {
+    PDEVICE_OBJECT dev;
+    unsigned major;
+    uint32_t code;
+    const void *in;
+    void *out;
+    uint32_t in_len, out_len;
+    int32_t status;
+    uint64_t info;
+};
+
+/* The caller's buffers in simulated memory: a host pointer is not an
+ * address the simulated machine can describe with an MDL. */
+static void device_io_thread(void *arg)
+{
+    struct device_io_call *c = arg;
+    struct sys *sys = sys_get();
+    uint64_t ps = sys->mm.page_size;
+    uint64_t in_pages = (c->in_len + ps - 1) / ps, out_pages = (c->out_len + ps - 1) / ps;
+    uint8_t *in = in_pages ? mm_alloc_pages(&sys->mm, in_pages, UINT64_MAX) : NULL;
+    uint8_t *out = out_pages ? mm_alloc_pages(&sys->mm, out_pages, UINT64_MAX) : NULL;
+    if ((in_pages && !in) || (out_pages && !out)) {
+        c->status = STATUS_INSUFFICIENT_RESOURCES;
+    } else {
+        if (in)
+            memcpy(in, c->in, c->in_len);
+        if (out)
+            memset(out, 0, c->out_len);
+        c->status = io_request(c->dev, (uint8_t)c->major, c->code, in, c->in_len, out,
+                               c->out_len, 0, &c->info);
+        if (out)
+            memcpy(c->out, out, c->out_len);
+    }
+    if (in)
+        mm_free_pages(&sys->mm, in, in_pages);
+    if (out)
+        mm_free_pages(&sys->mm, out, out_pages);
+}
+
+int wdmsim_device_io(wdmsim *sim, const char *name, unsigned major, uint32_t code,
+                     const void *in, uint32_t in_len, void *out, uint32_t out_len,
+                     int32_t *status, uint64_t *information)
+{
+    struct sys *prev = enter(sim);
+    struct device_io_call c = {.major = major, .code = code, .in = in, .out = out,
+                               .in_len = in_len, .out_len = out_len};
+    int rc = WDMSIM_EINPUT;
+    c.dev = io_device_by_name(&sim->sys.io, name);
+    if (c.dev && !ke_stopped(&sim->sys.ke))
+        rc = ke_call(&sim->sys.ke, device_io_thread, &c) ? WDMSIM_STOPPED : WDMSIM_OK;
+    else if (ke_stopped(&sim->sys.ke))
+        rc = WDMSIM_STOPPED;
+    if (status)
+        *status = c.status;
+    if (information)
+        *information = c.info;
+    leave(prev);
+    return rc;
+}
+
+struct wdmsim_dev *wdmsim_device(wdmsim *sim, const char *instance)
+{
+    for (unsigned i = 0; i < machine_device_count(&sim->sys.machine); i++) {
+        struct wdmsim_dev *d = machine_device_at(&sim->sys.machine, i);
+        if (!strcmp(machine_device_config_of(d)->name, instance))
+            return d;
+    }
+    return NULL;
+}
+
+unsigned wdmsim_device_violations(wdmsim *sim)
+{
+    return machine_device_violations(&sim->sys.machine);
 }

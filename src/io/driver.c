@@ -35,6 +35,7 @@ static NTSTATUS NTAPI io_invalid_request(PDEVICE_OBJECT device, PIRP irp)
 struct image_range {
     const char *path;
     uintptr_t lo, hi;
+    uintptr_t bias; /* dlpi_addr: ELF addresses + bias = mapped addresses */
 };
 
 static int find_image(struct dl_phdr_info *info, size_t size, void *data)
@@ -43,6 +44,7 @@ static int find_image(struct dl_phdr_info *info, size_t size, void *data)
     (void)size;
     if (!info->dlpi_name || strcmp(info->dlpi_name, r->path))
         return 0;
+    r->bias = info->dlpi_addr;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
@@ -146,6 +148,7 @@ int io_driver_load(struct io *io, const char *path, struct io_driver **out,
     dl_iterate_phdr(find_image, &r);
     drv->image_base = r.lo;
     drv->image_end = r.hi;
+    drv->mm_image = mm_image_register(&sys->mm, full, r.bias, r.lo, r.hi);
     drv->state = io_driver_loaded;
     /* keep load order: the first loaded is unloaded last */
     drv->next = io->drivers;
@@ -196,11 +199,19 @@ static void call_unload(void *arg)
 {
     DRIVER_OBJECT *obj = arg;
     obj->DriverUnload(obj);
+    uintptr_t lo = (uintptr_t)obj->DriverStart;
+    ex_lookaside_check_unload(sys_get(), lo, lo + obj->DriverSize);
 }
 
 int io_driver_start(struct io_driver *drv)
 {
     struct sys *sys = sys_get();
+    /* DriverEntry may read its Services key (RegistryPath): it must exist. */
+    if (cm_ensure_service_key(&sys->cm, drv->service)) {
+        drv->entry_status = STATUS_INSUFFICIENT_RESOURCES;
+        drv->state = io_driver_failed;
+        return 0;
+    }
     _Static_assert(sizeof(struct driver_block) <= 4096, "driver block fits one page");
     struct driver_block *blk = mm_alloc_pages(&sys->mm, 1, UINT64_MAX);
     if (!blk) {
@@ -234,11 +245,14 @@ int io_driver_start(struct io_driver *drv)
     drv->entry_status = c.status;
     if (!NT_SUCCESS(c.status)) {
         drv->state = io_driver_failed;
+        mm_image_unregister(&sys->mm, drv->mm_image);
+        drv->mm_image = NULL;
         dlclose(drv->handle);
         drv->handle = NULL;
         return 0;
     }
     drv->state = io_driver_started;
+    mm_image_discard_init(&sys->mm, drv->mm_image);
     return 0;
 }
 
@@ -249,8 +263,12 @@ int io_driver_unload(struct io_driver *drv)
         drv->object->Flags |= DRVO_UNLOAD_INVOKED;
         if (ke_call(&sys->ke, call_unload, drv->object))
             return -1;
+        if (ex_pool_check_unload(drv))
+            return -1;
     }
     if (drv->handle) {
+        mm_image_unregister(&sys->mm, drv->mm_image);
+        drv->mm_image = NULL;
         dlclose(drv->handle);
         drv->handle = NULL;
     }
@@ -281,8 +299,11 @@ void io_fini(struct io *io)
     struct io_driver *d = io->drivers;
     while (d) {
         struct io_driver *next = d->next;
-        if (d->handle)
+        if (d->handle) {
+            if (sys_get())
+                mm_image_unregister(&sys_get()->mm, d->mm_image);
             dlclose(d->handle);
+        }
         free(d);
         d = next;
     }

@@ -33,12 +33,35 @@ struct io_driver {
     int32_t entry_status;          /* NTSTATUS DriverEntry returned */
     struct _DRIVER_OBJECT *object; /* in simulated nonpaged memory */
     struct _UNICODE_STRING *registry_path;
+    struct mm_image *mm_image;     /* pageable / INIT sections (src/mm/paging_image.c) */
     struct io_driver *next;
 };
+
+struct vf_rule;
+struct io_devnode;
+struct io_irps;
+struct io_symlink;
+struct _WDMSIM_SEH_FRAME;
+struct _DEVICE_OBJECT;
+struct _IRP;
 
 struct io {
     struct io_driver *drivers;
     unsigned ndrivers;
+    /* pnp.c: one node per machine device, in enumeration order */
+    struct io_devnode *devnodes;
+    unsigned ndevnodes;
+    struct _DRIVER_OBJECT *pci_driver; /* owns the PDOs (\Driver\PCI, \Driver\ISA) */
+    const char *const *binds;         /* "MODEL=SERVICE" overrides, NULL-terminated */
+    /* device.c */
+    struct _DEVICE_OBJECT *named;     /* every named device (chain through Reserved) */
+    struct io_symlink *links;
+    /* seh.c: __try frames of every thread, innermost first */
+    struct _WDMSIM_SEH_FRAME *seh;
+    /* irp.c */
+    uint64_t cancel_lock;             /* KSPIN_LOCK of IoAcquireCancelSpinLock */
+    uint64_t irps_live;
+    struct io_irps *irp_state;        /* host-side IRP records */
 };
 
 int io_init(struct io *io);
@@ -54,6 +77,50 @@ int io_driver_start(struct io_driver *drv);
 /* Calls DriverUnload (if any and if started), then unmaps the image.
  * Returns 0, or -1 when the machine stopped. */
 int io_driver_unload(struct io_driver *drv);
+
+/* ---- PnP (pnp.c) -------------------------------------------------------------
+ * After the drivers are loaded: one PDO per machine device; the driver bound
+ * to it (config driver =, or a --bind MODEL=SERVICE override) gets AddDevice
+ * and IRP_MN_START_DEVICE with raw and translated CM_RESOURCE_LIST. Returns 0,
+ * or -1 when the machine stopped. Devices with no bound driver stay off. */
+int io_pnp_start_all(struct io *io);
+/* STOP then REMOVE for every started device, last started first; checks
+ * the I/O-space mappings of each removed device. 0, or -1 when stopped. */
+int io_pnp_remove_all(struct io *io);
+/* The FDO stack top of machine device `index` (NULL if none started). */
+struct _DEVICE_OBJECT *io_pnp_device(struct io *io, unsigned index);
+
+/* ---- devices (device.c) ---------------------------------------------------------- */
+/* The device a name resolves to: "\\.\\X" / "\\??\\X" through the symbolic
+ * links, or "\\Device\\X". NULL when none. Host (ASCII) name. */
+struct _DEVICE_OBJECT *io_device_by_name(struct io *io, const char *name);
+/* Top of the stack the device belongs to. */
+struct _DEVICE_OBJECT *io_device_top(struct _DEVICE_OBJECT *dev);
+
+/* ---- requests (request.c): what the I/O manager builds for a caller ---------------
+ * major IRP_MJ_READ / WRITE / DEVICE_CONTROL (code), buffers in the caller's
+ * context, requestor mode 0 kernel / 1 user. Sends the IRP to the top of the
+ * device's stack; waits for completion (the call runs on a kernel thread).
+ * Returns the final NTSTATUS, *information = IoStatus.Information. */
+int32_t io_request(struct _DEVICE_OBJECT *dev, uint8_t major, uint32_t code, void *in,
+                   uint32_t in_len, void *out, uint32_t out_len, int mode,
+                   uint64_t *information);
+
+/* Frees the host-side IRP records (shutdown). */
+void io_irp_fini(struct io *io);
+
+/* ---- SEH (seh.c) ----------------------------------------------------------------- */
+/* True when the current thread has a __try frame (a fault may raise). */
+bool io_seh_active(void);
+/* Raises status to the innermost __try of the current thread; from a signal
+ * handler too (unblocks SIGSEGV). Bug check 0x1E when there is none. */
+_Noreturn void io_seh_raise(int32_t status, void *address);
+
+/* ---- verifier rules of this layer (irp.c, access.c) ----------------------------------- */
+extern const struct vf_rule *const io_irp_rules[];
+enum { io_irp_rule_count = 10 };
+extern const struct vf_rule *const io_access_rules[];
+enum { io_access_rule_count = 1 };
 
 /* The driver whose image holds pc, or NULL. */
 struct io_driver *io_driver_by_address(struct io *io, uintptr_t pc);

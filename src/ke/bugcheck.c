@@ -3,9 +3,10 @@
  *
  * Models: KeBugCheckEx / KeBugCheck: the system stops at once with a stop
  * code and four parameters; nothing of the driver runs after it.
- * Here the stop records the bug check and its host backtrace, then unwinds
- * to the innermost ke_call() (the host's way into driver code), which
- * returns -1. The report itself is vf's (src/vf/report.c).
+ * Here the stop records the bug check and its host backtrace, then returns
+ * to the host's ke_call() (the host's way into driver code), which returns
+ * -1: from a fiber by abandoning it (sched.c), from the host stack by
+ * siglongjmp. The report itself is vf's (src/vf/report.c).
  * Invariants: a second bug check while stopping keeps the first.
  */
 #include <stdarg.h>
@@ -34,6 +35,8 @@ _Noreturn void ke_bugcheck_v(uint32_t code, const uint64_t param[4], const struc
             vsnprintf(bc->text, sizeof(bc->text), fmt, ap);
         bc->nframes = vf_backtrace_capture(bc->frames, (int)RTL_NUMBER_OF(bc->frames), 2);
     }
+    if (ke->running && !ke->on_host)
+        ke_sched_abort(ke);
     if (ke->stop_target)
         siglongjmp(*ke->stop_target, 1);
     /* No host frame to return to: a bug check outside any ke_call is a

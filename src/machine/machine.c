@@ -23,6 +23,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg, uint64_t
     m->page_size = 1ULL << cfg->page_shift;
     m->seed = seed;
     rng_seed(&m->rng, seed);
+    vclock_init(&m->clock);
+    intc_init(&m->intc);
+    i8237_init(&m->dma, m);
 
     uint64_t span = 0;
     for (unsigned i = 0; i < cfg->nranges; i++)
@@ -39,6 +42,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, uint64_t
 
 void machine_destroy(struct machine *m)
 {
+    vclock_fini(&m->clock);
     pfn_destroy(&m->pfn);
     ram_destroy(&m->ram);
 }

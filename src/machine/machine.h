@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "machine/i8237.h"
+
 enum {
     machine_max_processors = 64,
     machine_max_ram_ranges = 32,
@@ -135,6 +137,115 @@ struct pfn_db {
     struct rng rng;            /* placement choices only */
 };
 
+/* ---- virtual clock (vclock.c) ---------------------------------------------
+ * Nanoseconds since power on; moves only when the scheduler advances it.
+ * Events fire in (time, scheduling order). */
+struct vclock_event;
+struct vclock {
+    uint64_t now;
+    uint64_t next_id;
+    struct vclock_event *head; /* sorted by (when, id) */
+    unsigned pending;
+};
+void vclock_init(struct vclock *c);
+void vclock_fini(struct vclock *c);
+/* Calls fn(arg) once virtual time reaches when (a past time means "now").
+ * Returns the event id (never 0), or 0 when out of host memory. */
+uint64_t vclock_schedule(struct vclock *c, uint64_t when, void (*fn)(void *arg), void *arg);
+/* Removes a pending event; false if it already fired or never existed. */
+bool vclock_cancel(struct vclock *c, uint64_t id);
+/* Time of the earliest pending event; false when none. */
+bool vclock_next(const struct vclock *c, uint64_t *when);
+/* Sets now to `to` if later (never backwards). Fires nothing. */
+void vclock_advance(struct vclock *c, uint64_t to);
+/* Fires every event due at or before now; returns how many fired. */
+unsigned vclock_run_due(struct vclock *c);
+
+/* ---- interrupt controller (intc.c) ----------------------------------------
+ * Lines a device asserts; level lines request service while asserted, edge
+ * lines latch a rising edge until acknowledged. Masked lines never request. */
+enum { intc_max_lines = 64 };
+struct intc_line {
+    bool edge;     /* false: level-triggered */
+    bool asserted;
+    bool latched;  /* edge seen, not yet acknowledged */
+    bool masked;   /* true until the kernel connects a handler */
+    uint64_t assertions, deliveries;
+};
+struct intc {
+    struct intc_line line[intc_max_lines];
+    uint64_t requesting; /* bit n: line n wants service */
+};
+void intc_init(struct intc *ic);
+/* Returns 0, or -1 for a line number out of range. */
+int intc_configure(struct intc *ic, unsigned line, bool edge);
+void intc_set_masked(struct intc *ic, unsigned line, bool masked);
+/* Device side: drive the line. Out-of-range lines are ignored. */
+void intc_assert(struct intc *ic, unsigned line);
+void intc_deassert(struct intc *ic, unsigned line);
+/* Processor side: the interrupt was taken (clears an edge latch). */
+void intc_ack(struct intc *ic, unsigned line);
+
+/* ---- devices and buses (device.c, bus.c, bus_pci.c) --------------------------
+ * Device instances built from the config's [device] sections by the models
+ * of devices/ (include/wdmsim/device.h); the buses route port and MMIO
+ * accesses to them. struct wdmsim_dev is one instance. */
+struct wdmsim_dev;
+struct wdmsim_device_model;
+struct machine_devices;
+
+/* Builds, validates and realizes every configured device (resources
+ * assigned, knobs checked, models reset). Returns 0, or -1 with err naming
+ * file:line, device and problem (unknown model, overlapping ports, a BAR
+ * that does not fit, a bad knob); nothing is left allocated. */
+int machine_devices_create(struct machine *m, struct machine_error *err);
+void machine_devices_destroy(struct machine *m);
+unsigned machine_device_count(const struct machine *m);
+struct wdmsim_dev *machine_device_at(struct machine *m, unsigned index);
+/* Model by name from devices/ (NULL when unknown). */
+const struct wdmsim_device_model *machine_model_find(const char *name);
+const struct wdmsim_device_model *machine_device_model(const struct wdmsim_dev *dev);
+const struct machine_device_config *machine_device_config_of(const struct wdmsim_dev *dev);
+/* Violations every device reported so far. */
+unsigned machine_device_violations(const struct machine *m);
+
+/* A device's resources in devices/README.md 4 order: BARs, interrupt, DMA. */
+enum machine_res_kind {
+    machine_res_port = 1,
+    machine_res_memory,
+    machine_res_irq,
+    machine_res_dma,
+};
+struct machine_resource {
+    enum machine_res_kind kind;
+    uint64_t start;  /* port base, memory base, IRQ line, DMA channel */
+    uint64_t length; /* bytes; 0 for irq and dma */
+    bool edge;       /* irq: edge-triggered (ISA), else level and shared (PCI) */
+};
+enum { machine_max_resources = 8 };
+unsigned machine_device_resources(const struct wdmsim_dev *dev, struct machine_resource *out);
+bool machine_device_is_pci(const struct wdmsim_dev *dev);
+unsigned machine_device_pci_slot(const struct wdmsim_dev *dev);
+
+/* Accesses as a processor makes them. width 1, 2, 4 (ports) or 8 (MMIO).
+ * Return 0, or -1 when no device decodes the address (reads give all ones). */
+int bus_port_read(struct machine *m, uint32_t port, unsigned width, uint64_t *value);
+int bus_port_write(struct machine *m, uint32_t port, unsigned width, uint64_t value);
+int bus_mmio_read(struct machine *m, uint64_t pa, unsigned width, uint64_t *value);
+int bus_mmio_write(struct machine *m, uint64_t pa, unsigned width, uint64_t value);
+/* True when some device's memory BAR covers pa. */
+bool bus_mmio_claimed(struct machine *m, uint64_t pa);
+
+/* PCI configuration space of one function (the PCI bus driver's view). */
+uint32_t pci_config_read(struct wdmsim_dev *dev, unsigned offset, unsigned width);
+void pci_config_write(struct wdmsim_dev *dev, unsigned offset, unsigned width, uint32_t value);
+enum {
+    pci_cmd_io = 1u << 0,
+    pci_cmd_memory = 1u << 1,
+    pci_cmd_bus_master = 1u << 2,
+    pci_cmd_int_disable = 1u << 10,
+};
+
 /* ---- the machine ---------------------------------------------------------- */
 
 struct machine {
@@ -145,6 +256,10 @@ struct machine {
     struct rng rng;     /* everything random that is not frame placement */
     struct ram ram;
     struct pfn_db pfn;
+    struct vclock clock;
+    struct intc intc;
+    struct i8237 dma;   /* system DMA controller pair (i8237.c) */
+    struct machine_devices *devices; /* device.c; NULL before machine_devices_create */
 };
 
 /* Builds RAM and the PFN database. Returns 0, or -1 with err (host errno

@@ -53,12 +53,61 @@ struct mm_space {
     uint64_t reserved_pages;
 };
 
+/* ---- paging (paging.c, paging_image.c) -------------------------------------
+ * Pageable memory: paged-pool pages (PTE flag mm_pte_pageable) and the
+ * pageable (PAGE*) and discardable (INIT*) sections of driver images. A
+ * trimmed page keeps its frame (mm_pte_valid stays set, as on the standby
+ * list) but is inaccessible (mm_pte_trimmed, host PROT_NONE) until the
+ * fault handler pages it back in. */
+enum mm_section_kind {
+    mm_section_paged,   /* PAGE*: pageable, resident again on touch below DISPATCH */
+    mm_section_init,    /* INIT*: discarded after DriverEntry */
+    mm_section_entire,  /* a segment made pageable by MmPageEntireDriver */
+};
+
+struct mm_image_section {
+    char name[16];
+    enum mm_section_kind kind;
+    uintptr_t lo, hi;   /* the whole pages it covers exclusively (may be empty) */
+    uintptr_t raw_lo, raw_hi; /* the section as linked */
+    int prot;           /* host protection when resident */
+    int locks;          /* MmLockPagable* count: > 0 keeps it resident */
+    bool trimmed, discarded;
+};
+
+enum { mm_image_max_sections = 24 };
+
+struct mm_image {
+    char path[512];
+    uintptr_t lo, hi;   /* the mapped image */
+    unsigned nsections; /* the first nstatic are the linked PAGE / INIT ones */
+    unsigned nstatic;
+    struct mm_image_section section[mm_image_max_sections];
+    bool entire;        /* MmPageEntireDriver in force */
+    struct mm_image *next;
+};
+
+struct mm_paging {
+    struct mm_image *images;
+    uint32_t *resident;      /* system page indexes of pool pages that may be trimmed */
+    uint64_t nresident, cap;
+    uint64_t *queued;        /* bitmap over system pages: in resident[] */
+    bool resolver_on;        /* registered with fault.c */
+    uint64_t trims, pageins; /* statistics */
+};
+
 struct mm {
     struct machine *machine;
     unsigned page_shift;
     uint64_t page_size;
     struct mm_space system;
     uint64_t mapped_pages; /* statistics */
+    /* contiguous.c: blocks of MmAllocateContiguous* / MmAllocateNonCached* */
+    struct mm_contig *contig;
+    unsigned ncontig, contig_cap;
+    struct mm_paging paging; /* paging.c, paging_image.c */
+    struct mm_iomap *iomaps; /* iospace.c: live MmMapIoSpace mappings */
+    struct mdl_lock_rec *mdl_locks; /* mdl.c: locked MDLs and where they were locked */
 };
 
 int mm_init(struct mm *mm, struct machine *m, struct machine_error *err);
@@ -85,5 +134,100 @@ void mm_free_pages(struct mm *mm, void *va, uint64_t npages);
 uint64_t *mm_pte_of(struct mm *mm, const void *va);
 /* Physical address of va; false when va is not mapped to RAM now. */
 bool mm_va_to_pa(struct mm *mm, const void *va, uint64_t *pa);
+
+/* ---- contiguous.c: runs of frames, contiguous and non-cached memory ------- */
+struct mm_contig {
+    void *va;
+    uint64_t pages;
+    int cache;        /* MEMORY_CACHING_TYPE */
+    bool noncached_api; /* MmAllocateNonCachedMemory, not ...Contiguous... */
+};
+/* Maps n frames starting at frame to n pages at va with one host mapping.
+ * Returns 0 or -1 (host mmap failure, reported). */
+int mm_map_run(struct mm *mm, void *va, uint64_t frame, uint64_t n, unsigned flags);
+void mm_contig_fini(struct mm *mm);
+struct vf_rule;
+extern const struct vf_rule mm_rule_contiguous_bad_free;
+
+/* ---- fault.c: the one SIGSEGV handler ---------------------------------------
+ * Resolvers are tried in registration order with the faulting address, the
+ * access (0 read, 1 write, 8 execute) and the faulting instruction. One
+ * returns mm_fault_handled (retry the access), or stops the machine (bug
+ * check, does not return), or declines. A fault no resolver claims inside
+ * simulated memory is bug check 0x50; outside it is a wdmsim bug (the
+ * default action: core dump). */
+struct sys;
+typedef int (*mm_fault_resolver)(struct sys *sys, void *addr, int access, void *pc);
+enum { mm_fault_declined = 0, mm_fault_handled = 1 };
+/* Installs the handler (once per process) and an alternate signal stack for
+ * the calling thread. Returns 0 or -1 (errno-style failure, reported). */
+int mm_fault_install(void);
+/* Adds fn at the end of the resolver list (once; duplicates ignored). */
+void mm_fault_register(mm_fault_resolver fn);
+
+/* ---- paging.c: trimming and paging in ---------------------------------------
+ * Any context, no locks: one host thread runs the machine. */
+/* Pool pages at va became pageable and resident (called by whoever maps
+ * pages with mm_pte_pageable). */
+void mm_paging_note(struct mm *mm, void *va, uint64_t npages);
+/* Trims every pageable page that is resident and not locked (MDL-locked
+ * frames, locked sections stay). Returns the number of pages trimmed. Force
+ * IRQL checking calls it on each raise to >= DISPATCH_LEVEL and spin lock
+ * acquisition. */
+uint64_t mm_trim_all(struct mm *mm);
+/* Makes a trimmed page at va resident again; false if it is not trimmed. */
+bool mm_page_in(struct mm *mm, const void *va);
+void mm_paging_fini(struct mm *mm);
+/* The fault resolver (registered with fault.c on first use). */
+int mm_paging_resolve(struct sys *sys, void *addr, int access, void *pc);
+
+/* ---- paging_image.c: driver image sections ------------------------------------
+ * Reads the section headers of the ELF image at path (mapped at load bias
+ * `bias`, spanning [lo, hi)) and records its PAGE* and INIT* sections.
+ * NULL on failure (message on stderr; the image then has no pageable part). */
+struct mm_image *mm_image_register(struct mm *mm, const char *path, uintptr_t bias, uintptr_t lo,
+                                   uintptr_t hi);
+/* After DriverEntry: INIT* sections become inaccessible (mm.init-after-entry). */
+void mm_image_discard_init(struct mm *mm, struct mm_image *img);
+/* Before unmapping: every page back to its linked protection; frees img. */
+void mm_image_unregister(struct mm *mm, struct mm_image *img);
+/* The registered image holding addr, or NULL. */
+struct mm_image *mm_image_of(struct mm *mm, uintptr_t addr);
+/* Trims (true) or restores one section's whole pages. */
+void mm_section_set_trimmed(struct mm *mm, struct mm_image_section *s, bool trimmed);
+
+/* ---- iospace.c: MmMapIoSpace ------------------------------------------------
+ * Device memory is never host memory: a mapping reserves system VA whose
+ * PTEs carry mm_pte_io and the device's physical page (host pages stay
+ * PROT_NONE, so a plain dereference faults); READ_/WRITE_REGISTER_* find the
+ * physical address through mm_iomap_lookup and call the bus. */
+struct mm_iomap {
+    void *va;            /* as returned (with the byte offset) */
+    uint64_t pa, bytes;
+    uint64_t npages;
+    void *caller;        /* return address of the MmMapIoSpace call */
+    struct mm_iomap *next;
+};
+/* The live mapping holding va: its physical address. false when none. */
+bool mm_iomap_lookup(struct mm *mm, const void *va, uint64_t *pa);
+/* Verifier: a mapping of [pa, pa+len) still live when its device is removed
+ * (mm.iospace-leak-at-remove). */
+void mm_iomap_check_removed(struct mm *mm, uint64_t pa, uint64_t len, const char *device);
+void mm_iomap_fini(struct mm *mm);
+extern const struct vf_rule *const mm_io_vf_rules[];
+enum { mm_io_vf_rule_count = 4 };
+
+/* ---- mdl*.c: MDLs ----------------------------------------------------------------- */
+/* Verifier: every MDL still locked is a leak (mdl.left-locked) at unload or
+ * process exit; returns how many. */
+unsigned mm_mdl_locked_count(struct mm *mm);
+void mm_mdl_fini(struct mm *mm);
+extern const struct vf_rule *const mm_mdl_vf_rules[];
+enum { mm_mdl_vf_rule_count = 9 };
+extern const struct vf_rule *const mm_mdl_map_vf_rules[];
+enum { mm_mdl_map_vf_rule_count = 9 };
+
+extern const struct vf_rule *const mm_paging_vf_rules[];
+enum { mm_paging_vf_rule_count = 3 };
 
 #endif

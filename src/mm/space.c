@@ -177,6 +177,8 @@ int mm_map_page(struct mm *mm, void *va, uint64_t frame, unsigned flags)
     *pte = mm_pte_make(frame, flags | mm_pte_valid);
     mm->machine->pfn.entries[frame].map_count++;
     mm->mapped_pages++;
+    if (flags & mm_pte_pageable)
+        mm_paging_note(mm, va, 1); /* paging.c may trim it */
     return 0;
 }
 
@@ -248,5 +250,6 @@ int mm_init(struct mm *mm, struct machine *m, struct machine_error *err)
 
 void mm_fini(struct mm *mm)
 {
+    mm_paging_fini(mm);
     mm_space_destroy(&mm->system);
 }

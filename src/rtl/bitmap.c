@@ -114,8 +114,7 @@ NTSYSAPI VOID NTAPI RtlSetAllBits(PRTL_BITMAP BitMapHeader)
         BitMapHeader->Buffer[w] = ~0u;
 }
 
-NTSYSAPI VOID NTAPI RtlClearBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex,
-                                 ULONG NumberToClear)
+NTSYSAPI VOID NTAPI RtlClearBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToClear)
 {
     fill_range(BitMapHeader, StartingIndex, NumberToClear, false);
 }
@@ -150,8 +149,7 @@ static BOOLEAN all_equal(const RTL_BITMAP *bm, ULONG start, ULONG length, bool v
     return find_bit(bm, start, end, !value) == end;
 }
 
-NTSYSAPI BOOLEAN NTAPI RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex,
-                                       ULONG Length)
+NTSYSAPI BOOLEAN NTAPI RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)
 {
     return all_equal(BitMapHeader, StartingIndex, Length, false);
 }
@@ -161,8 +159,7 @@ NTSYSAPI BOOLEAN NTAPI RtlAreBitsSet(PRTL_BITMAP BitMapHeader, ULONG StartingInd
     return all_equal(BitMapHeader, StartingIndex, Length, true);
 }
 
-NTSYSAPI ULONG NTAPI RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,
-                                      ULONG HintIndex)
+NTSYSAPI ULONG NTAPI RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
     return find_with_hint(BitMapHeader, NumberToFind, HintIndex, false);
 }

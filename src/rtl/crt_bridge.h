@@ -43,7 +43,19 @@ RTL_CRT_BRIDGE_API size_t rtl_crt_vsnwprintf_counted(unsigned short *buf, size_t
 
 /* memcpy's verifier hook: stops the machine with rtl.overlap (0xC4/0xF0,
  * P2 dst, P3 src, P4 n) when [dst, dst+n) and [src, src+n) overlap and the
- * rule is on; otherwise returns. Cheap when the verifier is off. */
-RTL_CRT_BRIDGE_API void rtl_crt_check_copy(const void *dst, const void *src, size_t n);
+ * rule is on; otherwise returns. Cheap when the verifier is off. dst is not
+ * const although nothing is read: gcc's -Wmaybe-uninitialized treats a
+ * fresh buffer passed as a const pointer as read. */
+RTL_CRT_BRIDGE_API void rtl_crt_check_copy(void *dst, const void *src, size_t n);
+
+/* Large block moves for the CRT's memcpy / memmove / memset: the archive
+ * forwards blocks of at least RTL_CRT_BULK bytes here so that drivers copy
+ * at the host's vectorised speed (a DMA bounce or an RtlCopyMemory of a
+ * page should not run a byte loop). Same contracts as the C functions;
+ * rtl_crt_memcpy applies the overlap check first. */
+#define RTL_CRT_BULK 256
+RTL_CRT_BRIDGE_API void *rtl_crt_memcpy(void *dst, const void *src, size_t n);
+RTL_CRT_BRIDGE_API void *rtl_crt_memmove(void *dst, const void *src, size_t n);
+RTL_CRT_BRIDGE_API void *rtl_crt_memset(void *dst, int c, size_t n);
 
 #endif

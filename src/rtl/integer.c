@@ -43,8 +43,7 @@ NTSYSAPI NTSTATUS NTAPI RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNIC
     return to_unicode(Value, Base, String);
 }
 
-NTSYSAPI NTSTATUS NTAPI RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base,
-                                                PUNICODE_STRING String)
+NTSYSAPI NTSTATUS NTAPI RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base, PUNICODE_STRING String)
 {
     return to_unicode(Value, Base, String);
 }
@@ -110,8 +109,7 @@ static NTSTATUS parse(const struct digits_src *s, ULONG base, PULONG value)
     return STATUS_SUCCESS;
 }
 
-NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base,
-                                                  PULONG Value)
+NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base, PULONG Value)
 {
     if (!String || String->Length < sizeof(WCHAR) || !String->Buffer)
         return STATUS_INVALID_PARAMETER;

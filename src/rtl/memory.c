@@ -10,6 +10,8 @@
  * Not modelled: copies the compiler inlines (small constant sizes) never
  * reach the check.
  */
+#include <string.h>
+
 #include <wdm.h>
 
 #include "rtl/crt_bridge.h"
@@ -46,7 +48,7 @@ const struct vf_rule rtl_rule_overlap = {
 
 /* dst == src exactly is let through: the compiler itself emits memcpy for a
  * struct assigned to itself, and the result is well defined in practice. */
-RTL_CRT_BRIDGE_API void rtl_crt_check_copy(const void *dst, const void *src, size_t n)
+RTL_CRT_BRIDGE_API void rtl_crt_check_copy(void *dst, const void *src, size_t n)
 {
     struct sys *sys = sys_get();
     uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
@@ -56,4 +58,20 @@ RTL_CRT_BRIDGE_API void rtl_crt_check_copy(const void *dst, const void *src, siz
         vf_fire(&rtl_rule_overlap, d, s, n,
                 "copy of %zu bytes from %p to %p: the ranges overlap by %zu bytes", n, src, dst,
                 (size_t)(d < s ? d + n - s : s + n - d));
+}
+
+RTL_CRT_BRIDGE_API void *rtl_crt_memcpy(void *dst, const void *src, size_t n)
+{
+    rtl_crt_check_copy(dst, src, n);
+    return memcpy(dst, src, n);
+}
+
+RTL_CRT_BRIDGE_API void *rtl_crt_memmove(void *dst, const void *src, size_t n)
+{
+    return memmove(dst, src, n);
+}
+
+RTL_CRT_BRIDGE_API void *rtl_crt_memset(void *dst, int c, size_t n)
+{
+    return memset(dst, c, n);
 }

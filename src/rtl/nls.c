@@ -44,15 +44,15 @@ int rtl_unicode_to_cp1252(uint16_t w)
  * upper/lower pairs of Latin Extended-A and Cyrillic. */
 struct case_range {
     uint16_t lo, hi;
-    uint16_t delta;
+    int16_t delta; /* negative for Y diaeresis: its lower case is below */
     uint8_t step;
 };
 
 static const struct case_range case_ranges[] = {
-    {0x0041, 0x005A, 32, 1},     /* Basic Latin */
-    {0x00C0, 0x00D6, 32, 1},     /* Latin-1 Supplement (not the multiplication sign) */
+    {0x0041, 0x005A, 32, 1}, /* Basic Latin */
+    {0x00C0, 0x00D6, 32, 1}, /* Latin-1 Supplement (not the multiplication sign) */
     {0x00D8, 0x00DE, 32, 1},
-    {0x0100, 0x012E, 1, 2},      /* Latin Extended-A */
+    {0x0100, 0x012E, 1, 2}, /* Latin Extended-A */
     {0x0132, 0x0136, 1, 2},
     {0x0139, 0x0147, 1, 2},
     {0x014A, 0x0176, 1, 2},
@@ -64,18 +64,18 @@ static const struct case_range case_ranges[] = {
     {0x038E, 0x038F, 0x03CD - 0x038E, 1},
     {0x0391, 0x03A1, 32, 1},
     {0x03A3, 0x03AB, 32, 1},
-    {0x0400, 0x040F, 80, 1},     /* Cyrillic */
+    {0x0400, 0x040F, 80, 1}, /* Cyrillic */
     {0x0410, 0x042F, 32, 1},
     {0x0460, 0x0480, 1, 2},
     {0x048A, 0x04BE, 1, 2},
     {0x04C0, 0x04C0, 0x04CF - 0x04C0, 1},
     {0x04C1, 0x04CD, 1, 2},
     {0x04D0, 0x052E, 1, 2},
-    {0x0531, 0x0556, 48, 1},     /* Armenian */
-    {0xFF21, 0xFF3A, 32, 1},     /* Fullwidth Latin */
+    {0x0531, 0x0556, 48, 1}, /* Armenian */
+    {0xFF21, 0xFF3A, 32, 1}, /* Fullwidth Latin */
 };
 
-static bool in_range(const struct case_range *r, uint16_t w)
+static bool in_range(const struct case_range *r, int w)
 {
     return w >= r->lo && w <= r->hi && (w - r->lo) % r->step == 0;
 }
@@ -88,7 +88,7 @@ uint16_t rtl_upcase(uint16_t w)
         return 0x03A3;
     for (size_t k = 0; k < sizeof case_ranges / sizeof case_ranges[0]; k++) {
         const struct case_range *r = &case_ranges[k];
-        if (w >= r->delta && in_range(r, (uint16_t)(w - r->delta)))
+        if (in_range(r, w - r->delta))
             return (uint16_t)(w - r->delta);
     }
     return w;

@@ -31,14 +31,13 @@ enum rtl_sink_kind {
 
 struct rtl_sink {
     enum rtl_sink_kind kind;
-    void *buf;  /* char[cap] or uint16_t[cap]; may be NULL when cap is 0 */
-    size_t cap; /* units buf holds */
-    size_t len; /* units produced so far; > cap means truncated */
+    void *buf;                    /* char[cap] or uint16_t[cap]; may be NULL when cap is 0 */
+    size_t cap;                   /* units buf holds */
+    size_t len;                   /* units produced so far; > cap means truncated */
     unsigned unicode_conversions; /* %wZ %ws %wc ... done (dbg.unicode-above-passive) */
 };
 
-static inline void rtl_sink_init(struct rtl_sink *s, enum rtl_sink_kind kind, void *buf,
-                                 size_t cap)
+static inline void rtl_sink_init(struct rtl_sink *s, enum rtl_sink_kind kind, void *buf, size_t cap)
 {
     s->kind = kind;
     s->buf = buf;

@@ -27,6 +27,7 @@ static const struct {
     {"misc", vf_opt_misc},
     {"ddi", vf_opt_ddi},
     {"double-buffer", vf_opt_double_buffer},
+    {"code-integrity", vf_opt_code_integrity},
 };
 
 int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_permille, char *err,
@@ -44,7 +45,9 @@ int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_perm
         char *eq = strchr(w, '=');
         if (eq)
             *eq++ = 0;
-        if (!strcmp(w, "none")) {
+        if (!strcmp(w, "low-resources-tag")) {
+            continue; /* vf_parse_low_resources_tag reads it */
+        } else if (!strcmp(w, "none")) {
             opts = 0;
         } else if (!strcmp(w, "standard")) {
             opts |= VF_OPTS_STANDARD;

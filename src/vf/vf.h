@@ -26,6 +26,7 @@ enum vf_option {
     vf_opt_dma = 0x80,
     vf_opt_misc = 0x800,
     vf_opt_ddi = 0x20000,
+    vf_opt_code_integrity = 0x2000000,   /* executable pool types (pool.executable) */
     vf_opt_auto = 0x40000000,            /* DV automatic checks; wdmsim-only checks */
     vf_opt_double_buffer = 0x80000000u,  /* DMA: bounce every mapped transfer */
 };
@@ -58,6 +59,10 @@ struct vf_rule_list {
 struct vf {
     uint32_t options;        /* enabled enum vf_option bits */
     unsigned low_res_permille;
+    char low_res_tag[16];    /* low-resources-tag=PATTERN ("" = every tag) */
+    uint64_t low_res_state;  /* seeded PRNG of the injections (lowres.c) */
+    bool low_res_seeded;
+    uint64_t low_res_injected;
     unsigned reported;       /* continuing violations reported */
     FILE *out;               /* where continuing reports go (stderr) */
 };
@@ -67,6 +72,19 @@ struct vf {
  * Returns 0, or -1 with a message in err naming the bad word. */
 int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_permille,
                      char *err, size_t errlen);
+
+/* Finds "low-resources-tag=PATTERN" in a --verifier list (vf_parse_options
+ * accepts and skips it): PATTERN is up to 4 tag characters as tools print
+ * them, '*' matches the rest and '?' one character. Returns 0 (tag "" when
+ * absent) or -1 with err. */
+int vf_parse_low_resources_tag(const char *list, char *tag, size_t len, char *err, size_t errlen);
+
+/* Low-resources simulation (lowres.c): true when this call of routine by
+ * the driver code at caller should fail. Only driver callers are failed,
+ * only with the option on, and only for tags the filter matches (tag 0 =
+ * routine without a tag). Each injection is logged with its call site. */
+struct sys;
+bool vf_low_resources_fail(struct sys *sys, const char *routine, uint32_t tag, void *caller);
 
 /* Rule lookup over every layer's list. */
 const struct vf_rule *vf_rule_find(const char *id);

@@ -19,7 +19,7 @@
 #define WDMSIM_TESTS_ABI_LAYOUT_H
 
 #define LAYOUT_SIZE(type, size) _Static_assert(sizeof(type) == (size), "sizeof " #type)
-#define LAYOUT_AT(type, field, off)                                                                \
+#define LAYOUT_AT(type, field, off) \
     _Static_assert(__builtin_offsetof(type, field) == (off), #type "." #field " offset")
 
 /* ---- LLP64 basic types (ntdef.h) ------------------------------------------ */
@@ -242,9 +242,8 @@ _Static_assert(IRP_MJ_CREATE == 0 && IRP_MJ_READ == 3 && IRP_MJ_WRITE == 4 &&
                    IRP_MJ_CLEANUP == 0x12 && IRP_MJ_POWER == 0x16 && IRP_MJ_PNP == 0x1B &&
                    IRP_MJ_MAXIMUM_FUNCTION == 0x1B,
                "IRP_MJ_");
-_Static_assert(IRP_MN_START_DEVICE == 0 && IRP_MN_REMOVE_DEVICE == 2 &&
-                   IRP_MN_STOP_DEVICE == 4 && IRP_MN_FILTER_RESOURCE_REQUIREMENTS == 0x0D &&
-                   IRP_MN_SURPRISE_REMOVAL == 0x17,
+_Static_assert(IRP_MN_START_DEVICE == 0 && IRP_MN_REMOVE_DEVICE == 2 && IRP_MN_STOP_DEVICE == 4 &&
+                   IRP_MN_FILTER_RESOURCE_REQUIREMENTS == 0x0D && IRP_MN_SURPRISE_REMOVAL == 0x17,
                "IRP_MN_");
 _Static_assert(CTL_CODE(0x22, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS) == 0x00222000,
                "CTL_CODE example of spec/io.md 4");

@@ -35,14 +35,15 @@ struct pagemacro_result {
 /* Volatile inputs keep the run-time half from being folded at compile time,
  * so the code a driver really executes is what gets checked. */
 static volatile ULONG_PTR va_12345678 = 0x12345678, va_12345fff = 0x12345fff,
-                          va_12345000 = 0x12345000, va_12345001 = 0x12345001;
+                          va_12345000 = 0x12345000, va_12345001 = 0x12345001,
+                          va_12344000 = 0x12344000; /* aligned for both page sizes */
 static volatile SIZE_T size_0 = 0, size_1 = 1, size_2 = 2, size_4096 = 4096, size_4097 = 4097,
                        size_5000 = 5000;
 
-#define CHECK(r, cond)                                                                             \
-    do {                                                                                           \
-        if (!(cond) && (r)->Failures++ == 0)                                                       \
-            (r)->FirstFailedLine = __LINE__;                                                       \
+#define CHECK(r, cond)                       \
+    do {                                     \
+        if (!(cond) && (r)->Failures++ == 0) \
+            (r)->FirstFailedLine = __LINE__; \
     } while (0)
 
 __attribute__((visibility("default"))) VOID NTAPI pagemacro_check(struct pagemacro_result *r)
@@ -63,9 +64,12 @@ __attribute__((visibility("default"))) VOID NTAPI pagemacro_check(struct pagemac
     CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12345fff, size_2) == 2);
     CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12345000, size_4096) == 1);
     CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12345001, size_4096) == BY_PAGE(2, 2));
-    CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12345000, size_0) == 0);
-    CHECK(r, COMPUTE_PAGES_SPANNED(va_12345001, size_5000) == BY_PAGE(2, 1));
+    CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12344000, size_0) == 0);
+    /* 0x12345000 is 4 KiB- but not 8 KiB-aligned: offset 0x1000 on 8 KiB pages. */
+    CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12345000, size_0) == BY_PAGE(0, 1));
+    CHECK(r, COMPUTE_PAGES_SPANNED(va_12345001, size_5000) == 2);
     /* The DMA example: 5000 bytes from a page start span 2 pages of 4 KiB. */
-    CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12345000, size_5000) == BY_PAGE(2, 1));
-    CHECK(r, sizeof(ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12345000, size_5000)) == sizeof(ULONG));
+    CHECK(r, ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12344000, size_5000) == BY_PAGE(2, 1));
+    CHECK(r, sizeof(ADDRESS_AND_SIZE_TO_SPAN_PAGES(va_12344000, size_5000)) == sizeof(ULONG));
+    CHECK(r, BYTE_OFFSET(va_12345000) == BY_PAGE(0, 0x1000));
 }

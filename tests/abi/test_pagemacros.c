@@ -42,8 +42,8 @@ static void check_module(const char *path, uint32_t page_shift)
     check(&r);
     assert_int_equal(r.page_size, 1u << page_shift);
     if (r.failures)
-        fail_msg("%s: %u page-macro checks failed, first at pagemacros_drv.c:%u", path,
-                 r.failures, r.first_failed_line);
+        fail_msg("%s: %u page-macro checks failed, first at pagemacros_drv.c:%u", path, r.failures,
+                 r.first_failed_line);
     dlclose(module);
 }
 

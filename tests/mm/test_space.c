@@ -103,8 +103,9 @@ static void validity(void *arg)
     assert_true(MmIsAddressValid(va));
     assert_false(MmIsAddressValid(va + mm->page_size));
     assert_int_equal(MmGetPhysicalAddress(va + mm->page_size).QuadPart, 0);
-    /* host memory outside the simulated spaces is not simulated RAM */
-    int local;
+    /* host memory outside the simulated spaces is not simulated RAM (a
+     * static: kernel stacks are simulated memory since the execution issue) */
+    static int local;
     assert_false(MmIsAddressValid(&local));
     assert_int_equal(MmGetPhysicalAddress(&local).QuadPart, 0);
     mm_free_pages(mm, va, 2);

@@ -69,13 +69,13 @@ static void assert_wide(const WCHAR *got, const WCHAR *want)
     assert_memory_equal(got, want, n * sizeof(WCHAR));
 }
 
-#define CHECK(want, ...)                                                                           \
-    do {                                                                                           \
-        char b_[256];                                                                              \
-        memset(b_, 'Z', sizeof b_);                                                                \
-        int r_ = fmt(b_, sizeof b_, __VA_ARGS__);                                                  \
-        assert_string_equal(b_, want);                                                             \
-        assert_int_equal(r_, (int)strlen(want));                                                   \
+#define CHECK(want, ...)                          \
+    do {                                          \
+        char b_[256];                             \
+        memset(b_, 'Z', sizeof b_);               \
+        int r_ = fmt(b_, sizeof b_, __VA_ARGS__); \
+        assert_string_equal(b_, want);            \
+        assert_int_equal(r_, (int)strlen(want));  \
     } while (0)
 
 static void test_integers(void **state)
@@ -293,12 +293,18 @@ static void test_huge_width(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers),       cmocka_unit_test(test_flags),
-        cmocka_unit_test(test_pointer),        cmocka_unit_test(test_narrow_strings),
-        cmocka_unit_test(test_wide_in_narrow), cmocka_unit_test(test_counted),
-        cmocka_unit_test(test_percent_and_refused), cmocka_unit_test(test_snprintf_rules),
-        cmocka_unit_test(test_sprintf),        cmocka_unit_test(test_wide_format),
-        cmocka_unit_test(test_sink),           cmocka_unit_test(test_huge_width),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_pointer),
+        cmocka_unit_test(test_narrow_strings),
+        cmocka_unit_test(test_wide_in_narrow),
+        cmocka_unit_test(test_counted),
+        cmocka_unit_test(test_percent_and_refused),
+        cmocka_unit_test(test_snprintf_rules),
+        cmocka_unit_test(test_sprintf),
+        cmocka_unit_test(test_wide_format),
+        cmocka_unit_test(test_sink),
+        cmocka_unit_test(test_huge_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
  *
  *   wdmsim run [--machine FILE.ini] [--seed N] [--verifier LIST]
  *              [--report-json FILE] DRIVER.so...
+ *   wdmsim run ... [--reg FILE.reg] [--hive FILE.hiv] DRIVER.so...
+ *   wdmsim reg import|export|query ... (reg.c)
  *   wdmsim rules
  *
  * Exit status: 0 the run was clean; 1 a bug check, a verifier violation or
@@ -18,12 +20,15 @@
 
 #include <wdmsim/wdmsim.h>
 
+#include "reg.h"
+
 enum { exit_clean = 0, exit_failed = 1, exit_input = 2 };
 
 static void usage(FILE *out)
 {
     fputs("usage: wdmsim run [--machine FILE.ini] [--seed N|random] [--verifier LIST]\n"
-          "                  [--report-json FILE] DRIVER.so...\n"
+          "                  [--report-json FILE] [--pool-usage] DRIVER.so...\n"
+          "       wdmsim reg import|export|query ... (wdmsim reg --help)\n"
           "       wdmsim rules\n"
           "       wdmsim --help\n"
           "\n"
@@ -35,6 +40,12 @@ static void usage(FILE *out)
           "--verifier LIST  comma-separated: none, standard (default), all, special-pool,\n"
           "                 irql-checking, low-resources[=PERMILLE], pool-tracking, io,\n"
           "                 deadlock, dma, misc, ddi, double-buffer\n"
+          "--pool-usage     print pool use by tag (poolmon columns) at the end\n"
+          "--bind MODEL=SERVICE  serve every device of MODEL with driver SERVICE (the\n"
+          "                 driver file name without .so), overriding the config's driver =\n"
+          "--reg FILE.reg   import the .reg file into the registry at boot\n"
+          "--hive FILE.hiv  the SYSTEM hive: loaded at boot if it exists, written at\n"
+          "                 ZwFlushKey and shutdown (atomically)\n"
           "exit status: 0 clean, 1 bug check or violation, 2 bad arguments or input\n",
           out);
 }
@@ -59,11 +70,18 @@ static int cmd_run(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},
         {"verifier", required_argument, NULL, 'v'},
         {"report-json", required_argument, NULL, 'j'},
+        {"reg", required_argument, NULL, 'R'},
+        {"hive", required_argument, NULL, 'H'},
+        {"pool-usage", no_argument, NULL, 'P'},
+        {"bind", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct wdmsim_config cfg = {.seed = 1};
     const char *json_path = NULL;
+    int pool_usage = 0;
+    const char *binds[65] = {0};
+    unsigned nbinds = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:s:v:j:h", opts, NULL)) != -1) {
@@ -77,6 +95,17 @@ static int cmd_run(int argc, char **argv)
             break;
         case 'v': cfg.verifier = optarg; break;
         case 'j': json_path = optarg; break;
+        case 'R': cfg.reg_path = optarg; break;
+        case 'H': cfg.hive_path = optarg; break;
+        case 'P': pool_usage = 1; break;
+        case 'B':
+            if (!strchr(optarg, '=') || nbinds == 64) {
+                fprintf(stderr, "wdmsim: --bind %s: expected MODEL=SERVICE (at most 64)\n",
+                        optarg);
+                return exit_input;
+            }
+            binds[nbinds++] = optarg;
+            break;
         case 'h': usage(stdout); return exit_clean;
         default: usage(stderr); return exit_input;
         }
@@ -92,6 +121,7 @@ static int cmd_run(int argc, char **argv)
         return exit_input;
     }
 
+    cfg.binds = binds;
     wdmsim *sim;
     struct wdmsim_error err = {{0}};
     if (wdmsim_boot(&cfg, &sim, &err) != WDMSIM_OK) {
@@ -125,13 +155,20 @@ static int cmd_run(int argc, char **argv)
             }
         }
     }
+    /* PnP: devices start once every driver is loaded (AddDevice, START). */
+    if (rc == WDMSIM_OK && status != exit_input)
+        rc = wdmsim_start_devices(sim);
     if (rc != WDMSIM_STOPPED && status != exit_input)
         rc = wdmsim_unload_drivers(sim);
+    if (pool_usage)
+        wdmsim_pool_usage(sim, stdout);
     fflush(stdout);
     if (rc == WDMSIM_STOPPED) {
         wdmsim_report_print(sim, stderr);
         status = exit_failed;
     }
+    if (wdmsim_device_violations(sim) && status == exit_clean)
+        status = exit_failed;
     if (wdmsim_violations(sim) && status == exit_clean)
         status = exit_failed;
     if (json) {
@@ -164,6 +201,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "reg"))
+        return cmd_reg(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rules"))
         return cmd_rules();
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

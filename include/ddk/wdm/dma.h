@@ -2,9 +2,9 @@
  * include/ddk/wdm/dma.h - part of wdm.h: DMA adapter types: the device
  * description, the adapter and its operations table, scatter/gather lists.
  * Spec: spec/dma.md 1-3. x64 layouts: tests/abi/layout.h.
- * Not here yet: the version-3 members of DMA_OPERATIONS (GetDmaAdapterInfo
- * onwards) and their structures, which the DMA work appends after
- * BuildMdlFromScatterGatherList without moving any earlier slot.
+ * Version-3 members (GetDmaAdapterInfo onwards) follow
+ * BuildMdlFromScatterGatherList without moving any earlier slot, then the
+ * first Win10 members (domain common buffers, FlushDmaBuffer).
  */
 #pragma once
 
@@ -12,9 +12,23 @@ struct _DMA_ADAPTER;
 struct _DMA_OPERATIONS;
 struct _SCATTER_GATHER_LIST;
 
-typedef enum _DMA_WIDTH { Width8Bits, Width16Bits, Width32Bits, Width64Bits, WidthNoWrap,
-                          MaximumDmaWidth } DMA_WIDTH, *PDMA_WIDTH;
-typedef enum _DMA_SPEED { Compatible, TypeA, TypeB, TypeC, TypeF, MaximumDmaSpeed } DMA_SPEED,
+typedef enum _DMA_WIDTH {
+    Width8Bits,
+    Width16Bits,
+    Width32Bits,
+    Width64Bits,
+    WidthNoWrap,
+    MaximumDmaWidth
+} DMA_WIDTH,
+    *PDMA_WIDTH;
+typedef enum _DMA_SPEED {
+    Compatible,
+    TypeA,
+    TypeB,
+    TypeC,
+    TypeF,
+    MaximumDmaSpeed
+} DMA_SPEED,
     *PDMA_SPEED;
 
 #define DEVICE_DESCRIPTION_VERSION  0
@@ -73,8 +87,7 @@ typedef DRIVER_LIST_CONTROL *PDRIVER_LIST_CONTROL;
 typedef VOID NTAPI PUT_DMA_ADAPTER(PDMA_ADAPTER DmaAdapter);
 typedef PUT_DMA_ADAPTER *PPUT_DMA_ADAPTER;
 typedef PVOID NTAPI ALLOCATE_COMMON_BUFFER(PDMA_ADAPTER DmaAdapter, ULONG Length,
-                                           PPHYSICAL_ADDRESS LogicalAddress,
-                                           BOOLEAN CacheEnabled);
+                                           PPHYSICAL_ADDRESS LogicalAddress, BOOLEAN CacheEnabled);
 typedef ALLOCATE_COMMON_BUFFER *PALLOCATE_COMMON_BUFFER;
 typedef VOID NTAPI FREE_COMMON_BUFFER(PDMA_ADAPTER DmaAdapter, ULONG Length,
                                       PHYSICAL_ADDRESS LogicalAddress, PVOID VirtualAddress,
@@ -95,18 +108,17 @@ typedef VOID NTAPI FREE_MAP_REGISTERS(PDMA_ADAPTER DmaAdapter, PVOID MapRegister
                                       ULONG NumberOfMapRegisters);
 typedef FREE_MAP_REGISTERS *PFREE_MAP_REGISTERS;
 typedef PHYSICAL_ADDRESS NTAPI MAP_TRANSFER(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
-                                            PVOID MapRegisterBase, PVOID CurrentVa,
-                                            PULONG Length, BOOLEAN WriteToDevice);
+                                            PVOID MapRegisterBase, PVOID CurrentVa, PULONG Length,
+                                            BOOLEAN WriteToDevice);
 typedef MAP_TRANSFER *PMAP_TRANSFER;
 typedef ULONG NTAPI GET_DMA_ALIGNMENT(PDMA_ADAPTER DmaAdapter);
 typedef GET_DMA_ALIGNMENT *PGET_DMA_ALIGNMENT;
 typedef ULONG NTAPI READ_DMA_COUNTER(PDMA_ADAPTER DmaAdapter);
 typedef READ_DMA_COUNTER *PREAD_DMA_COUNTER;
-typedef NTSTATUS NTAPI GET_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
-                                               PDEVICE_OBJECT DeviceObject, PMDL Mdl,
-                                               PVOID CurrentVa, ULONG Length,
-                                               PDRIVER_LIST_CONTROL ExecutionRoutine,
-                                               PVOID Context, BOOLEAN WriteToDevice);
+typedef NTSTATUS NTAPI GET_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+                                               PMDL Mdl, PVOID CurrentVa, ULONG Length,
+                                               PDRIVER_LIST_CONTROL ExecutionRoutine, PVOID Context,
+                                               BOOLEAN WriteToDevice);
 typedef GET_SCATTER_GATHER_LIST *PGET_SCATTER_GATHER_LIST;
 typedef VOID NTAPI PUT_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
                                            PSCATTER_GATHER_LIST ScatterGather,
@@ -117,21 +129,143 @@ typedef NTSTATUS NTAPI CALCULATE_SCATTER_GATHER_LIST_SIZE(PDMA_ADAPTER DmaAdapte
                                                           PULONG ScatterGatherListSize,
                                                           PULONG pNumberOfMapRegisters);
 typedef CALCULATE_SCATTER_GATHER_LIST_SIZE *PCALCULATE_SCATTER_GATHER_LIST_SIZE;
-typedef NTSTATUS NTAPI BUILD_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
-                                                 PDEVICE_OBJECT DeviceObject, PMDL Mdl,
-                                                 PVOID CurrentVa, ULONG Length,
-                                                 PDRIVER_LIST_CONTROL ExecutionRoutine,
-                                                 PVOID Context, BOOLEAN WriteToDevice,
-                                                 PVOID ScatterGatherBuffer,
-                                                 ULONG ScatterGatherLength);
+typedef NTSTATUS NTAPI BUILD_SCATTER_GATHER_LIST(
+    PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject, PMDL Mdl, PVOID CurrentVa, ULONG Length,
+    PDRIVER_LIST_CONTROL ExecutionRoutine, PVOID Context, BOOLEAN WriteToDevice,
+    PVOID ScatterGatherBuffer, ULONG ScatterGatherLength);
 typedef BUILD_SCATTER_GATHER_LIST *PBUILD_SCATTER_GATHER_LIST;
 typedef NTSTATUS NTAPI BUILD_MDL_FROM_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
                                                           PSCATTER_GATHER_LIST ScatterGather,
                                                           PMDL OriginalMdl, PMDL *TargetMdl);
 typedef BUILD_MDL_FROM_SCATTER_GATHER_LIST *PBUILD_MDL_FROM_SCATTER_GATHER_LIST;
 
-/* Size is 104 for a version-1 table (through PutScatterGatherList) and 128
- * for version 2 (through BuildMdlFromScatterGatherList). */
+/* ---- version 3 (Windows 8+) ------------------------------------------------------ */
+#define DMA_ADAPTER_INFO_VERSION1          1
+#define ADAPTER_INFO_SYNCHRONOUS_CALLBACK  0x0001
+#define ADAPTER_INFO_API_BYPASS            0x0002
+typedef struct _DMA_ADAPTER_INFO_V1 {
+    ULONG ReadDmaCounterAvailable;
+    ULONG ScatterGatherLimit;
+    ULONG DmaAddressWidth;
+    ULONG Flags;
+    ULONG MinimumTransferUnit;
+} DMA_ADAPTER_INFO_V1, *PDMA_ADAPTER_INFO_V1;
+typedef struct _DMA_ADAPTER_INFO {
+    ULONG Version;
+    union {
+        DMA_ADAPTER_INFO_V1 V1;
+    };
+} DMA_ADAPTER_INFO, *PDMA_ADAPTER_INFO;
+
+#define DMA_TRANSFER_INFO_VERSION1 1
+#define DMA_TRANSFER_INFO_VERSION2 2
+typedef struct _DMA_TRANSFER_INFO_V1 {
+    ULONG MapRegisterCount;
+    ULONG ScatterGatherElementCount;
+    ULONG ScatterGatherListSize;
+} DMA_TRANSFER_INFO_V1, *PDMA_TRANSFER_INFO_V1;
+typedef struct _DMA_TRANSFER_INFO_V2 {
+    ULONG MapRegisterCount;
+    ULONG ScatterGatherElementCount;
+    ULONG ScatterGatherListSize;
+    ULONG LogicalPageCount;
+} DMA_TRANSFER_INFO_V2, *PDMA_TRANSFER_INFO_V2;
+typedef struct _DMA_TRANSFER_INFO {
+    ULONG Version;
+    union {
+        DMA_TRANSFER_INFO_V1 V1;
+        DMA_TRANSFER_INFO_V2 V2;
+    };
+} DMA_TRANSFER_INFO, *PDMA_TRANSFER_INFO;
+
+#define DMA_TRANSFER_CONTEXT_VERSION1 1
+#define DMA_TRANSFER_CONTEXT_SIZE_V1  128
+#define DMA_SYNCHRONOUS_CALLBACK      0x01
+
+typedef enum _DMA_COMPLETION_STATUS {
+    DmaComplete,
+    DmaAborted,
+    DmaError,
+    DmaCancelled
+} DMA_COMPLETION_STATUS, *PDMA_COMPLETION_STATUS;
+typedef VOID NTAPI DMA_COMPLETION_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID CompletionContext,
+                                          DMA_COMPLETION_STATUS Status);
+typedef DMA_COMPLETION_ROUTINE *PDMA_COMPLETION_ROUTINE;
+
+typedef NTSTATUS NTAPI GET_DMA_ADAPTER_INFO(PDMA_ADAPTER DmaAdapter, PDMA_ADAPTER_INFO AdapterInfo);
+typedef GET_DMA_ADAPTER_INFO *PGET_DMA_ADAPTER_INFO;
+typedef NTSTATUS NTAPI GET_DMA_TRANSFER_INFO(PDMA_ADAPTER DmaAdapter, PMDL Mdl, ULONGLONG Offset,
+                                             ULONG Length, BOOLEAN WriteOnly,
+                                             PDMA_TRANSFER_INFO TransferInfo);
+typedef GET_DMA_TRANSFER_INFO *PGET_DMA_TRANSFER_INFO;
+typedef NTSTATUS NTAPI INITIALIZE_DMA_TRANSFER_CONTEXT(PDMA_ADAPTER DmaAdapter,
+                                                       PVOID DmaTransferContext);
+typedef INITIALIZE_DMA_TRANSFER_CONTEXT *PINITIALIZE_DMA_TRANSFER_CONTEXT;
+typedef PVOID NTAPI ALLOCATE_COMMON_BUFFER_EX(PDMA_ADAPTER DmaAdapter,
+                                              PPHYSICAL_ADDRESS MaximumAddress, ULONG Length,
+                                              PPHYSICAL_ADDRESS LogicalAddress,
+                                              BOOLEAN CacheEnabled, NODE_REQUIREMENT PreferredNode);
+typedef ALLOCATE_COMMON_BUFFER_EX *PALLOCATE_COMMON_BUFFER_EX;
+typedef NTSTATUS NTAPI ALLOCATE_ADAPTER_CHANNEL_EX(PDMA_ADAPTER DmaAdapter,
+                                                   PDEVICE_OBJECT DeviceObject,
+                                                   PVOID DmaTransferContext,
+                                                   ULONG NumberOfMapRegisters, ULONG Flags,
+                                                   PDRIVER_CONTROL ExecutionRoutine,
+                                                   PVOID ExecutionContext, PVOID *MapRegisterBase);
+typedef ALLOCATE_ADAPTER_CHANNEL_EX *PALLOCATE_ADAPTER_CHANNEL_EX;
+typedef NTSTATUS NTAPI CONFIGURE_ADAPTER_CHANNEL(PDMA_ADAPTER DmaAdapter, ULONG FunctionNumber,
+                                                 PVOID Context);
+typedef CONFIGURE_ADAPTER_CHANNEL *PCONFIGURE_ADAPTER_CHANNEL;
+typedef BOOLEAN NTAPI CANCEL_ADAPTER_CHANNEL(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+                                             PVOID DmaTransferContext);
+typedef CANCEL_ADAPTER_CHANNEL *PCANCEL_ADAPTER_CHANNEL;
+typedef NTSTATUS NTAPI MAP_TRANSFER_EX(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID MapRegisterBase,
+                                       ULONGLONG Offset, ULONG DeviceOffset, PULONG Length,
+                                       BOOLEAN WriteToDevice,
+                                       PSCATTER_GATHER_LIST ScatterGatherBuffer,
+                                       ULONG ScatterGatherBufferLength,
+                                       PDMA_COMPLETION_ROUTINE DmaCompletionRoutine,
+                                       PVOID CompletionContext);
+typedef MAP_TRANSFER_EX *PMAP_TRANSFER_EX;
+typedef NTSTATUS NTAPI GET_SCATTER_GATHER_LIST_EX(
+    PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject, PVOID DmaTransferContext, PMDL Mdl,
+    ULONGLONG Offset, ULONG Length, ULONG Flags, PDRIVER_LIST_CONTROL ExecutionRoutine,
+    PVOID Context, BOOLEAN WriteToDevice, PDMA_COMPLETION_ROUTINE DmaCompletionRoutine,
+    PVOID CompletionContext, PSCATTER_GATHER_LIST *ScatterGatherList);
+typedef GET_SCATTER_GATHER_LIST_EX *PGET_SCATTER_GATHER_LIST_EX;
+typedef NTSTATUS NTAPI BUILD_SCATTER_GATHER_LIST_EX(
+    PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject, PVOID DmaTransferContext, PMDL Mdl,
+    ULONGLONG Offset, ULONG Length, ULONG Flags, PDRIVER_LIST_CONTROL ExecutionRoutine,
+    PVOID Context, BOOLEAN WriteToDevice, PVOID ScatterGatherBuffer, ULONG ScatterGatherLength,
+    PDMA_COMPLETION_ROUTINE DmaCompletionRoutine, PVOID CompletionContext,
+    PVOID ScatterGatherList);
+typedef BUILD_SCATTER_GATHER_LIST_EX *PBUILD_SCATTER_GATHER_LIST_EX;
+typedef NTSTATUS NTAPI FLUSH_ADAPTER_BUFFERS_EX(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+                                                PVOID MapRegisterBase, ULONGLONG Offset,
+                                                ULONG Length, BOOLEAN WriteToDevice);
+typedef FLUSH_ADAPTER_BUFFERS_EX *PFLUSH_ADAPTER_BUFFERS_EX;
+typedef VOID NTAPI FREE_ADAPTER_OBJECT(PDMA_ADAPTER DmaAdapter,
+                                       IO_ALLOCATION_ACTION AllocationAction);
+typedef FREE_ADAPTER_OBJECT *PFREE_ADAPTER_OBJECT;
+typedef NTSTATUS NTAPI CANCEL_MAPPED_TRANSFER(PDMA_ADAPTER DmaAdapter, PVOID DmaTransferContext);
+typedef CANCEL_MAPPED_TRANSFER *PCANCEL_MAPPED_TRANSFER;
+typedef NTSTATUS NTAPI ALLOCATE_DOMAIN_COMMON_BUFFER(
+    PDMA_ADAPTER DmaAdapter, HANDLE DomainHandle, PPHYSICAL_ADDRESS MaximumAddress, ULONG Length,
+    ULONG Flags, MEMORY_CACHING_TYPE *CacheType, NODE_REQUIREMENT PreferredNode,
+    PPHYSICAL_ADDRESS LogicalAddress, PVOID *VirtualAddress);
+typedef ALLOCATE_DOMAIN_COMMON_BUFFER *PALLOCATE_DOMAIN_COMMON_BUFFER;
+typedef NTSTATUS NTAPI FLUSH_DMA_BUFFER(PDMA_ADAPTER DmaAdapter, PMDL Mdl, BOOLEAN ReadOperation);
+typedef FLUSH_DMA_BUFFER *PFLUSH_DMA_BUFFER;
+typedef NTSTATUS NTAPI JOIN_DMA_DOMAIN(PDMA_ADAPTER DmaAdapter, HANDLE DomainHandle);
+typedef JOIN_DMA_DOMAIN *PJOIN_DMA_DOMAIN;
+typedef NTSTATUS NTAPI LEAVE_DMA_DOMAIN(PDMA_ADAPTER DmaAdapter);
+typedef LEAVE_DMA_DOMAIN *PLEAVE_DMA_DOMAIN;
+typedef HANDLE NTAPI GET_DMA_DOMAIN(PDMA_ADAPTER DmaAdapter);
+typedef GET_DMA_DOMAIN *PGET_DMA_DOMAIN;
+
+/* Size is 104 for a version-1 table (through PutScatterGatherList), 128
+ * for version 2 (through BuildMdlFromScatterGatherList) and sizeof the
+ * whole structure (272) for version 3. */
 typedef struct _DMA_OPERATIONS {
     ULONG Size;
     PPUT_DMA_ADAPTER PutDmaAdapter;
@@ -149,4 +283,58 @@ typedef struct _DMA_OPERATIONS {
     PCALCULATE_SCATTER_GATHER_LIST_SIZE CalculateScatterGatherList;
     PBUILD_SCATTER_GATHER_LIST BuildScatterGatherList;
     PBUILD_MDL_FROM_SCATTER_GATHER_LIST BuildMdlFromScatterGatherList;
+    PGET_DMA_ADAPTER_INFO GetDmaAdapterInfo;
+    PGET_DMA_TRANSFER_INFO GetDmaTransferInfo;
+    PINITIALIZE_DMA_TRANSFER_CONTEXT InitializeDmaTransferContext;
+    PALLOCATE_COMMON_BUFFER_EX AllocateCommonBufferEx;
+    PALLOCATE_ADAPTER_CHANNEL_EX AllocateAdapterChannelEx;
+    PCONFIGURE_ADAPTER_CHANNEL ConfigureAdapterChannel;
+    PCANCEL_ADAPTER_CHANNEL CancelAdapterChannel;
+    PMAP_TRANSFER_EX MapTransferEx;
+    PGET_SCATTER_GATHER_LIST_EX GetScatterGatherListEx;
+    PBUILD_SCATTER_GATHER_LIST_EX BuildScatterGatherListEx;
+    PFLUSH_ADAPTER_BUFFERS_EX FlushAdapterBuffersEx;
+    PFREE_ADAPTER_OBJECT FreeAdapterObject;
+    PCANCEL_MAPPED_TRANSFER CancelMappedTransfer;
+    PALLOCATE_DOMAIN_COMMON_BUFFER AllocateDomainCommonBuffer;
+    PFLUSH_DMA_BUFFER FlushDmaBuffer;
+    PJOIN_DMA_DOMAIN JoinDmaDomain;
+    PLEAVE_DMA_DOMAIN LeaveDmaDomain;
+    PGET_DMA_DOMAIN GetDmaDomain;
 } DMA_OPERATIONS, *PDMA_OPERATIONS;
+
+/* ---- routines ------------------------------------------------------------------- */
+/* PASSIVE_LEVEL. NULL when the description is refused or its Version is
+ * unknown; *NumberOfMapRegisters = most registers one request may ask for. */
+NTKERNELAPI PDMA_ADAPTER NTAPI IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
+                                               PDEVICE_DESCRIPTION DeviceDescription,
+                                               PULONG NumberOfMapRegisters);
+/* A no-op on x64 caches (coherent); wdmsim records the call. */
+NTKERNELAPI VOID NTAPI KeFlushIoBuffers(PMDL Mdl, BOOLEAN ReadOperation, BOOLEAN DmaOperation);
+
+/* Legacy HAL/Io exports (obsolete: reach routines through DmaOperations).
+ * wdmsim provides them as wrappers and reports dma.legacy-hal-call. */
+typedef struct _ADAPTER_OBJECT *PADAPTER_OBJECT;
+NTHALAPI PADAPTER_OBJECT NTAPI HalGetAdapter(PDEVICE_DESCRIPTION DeviceDescription,
+                                             PULONG NumberOfMapRegisters);
+NTKERNELAPI NTSTATUS NTAPI IoAllocateAdapterChannel(PADAPTER_OBJECT AdapterObject,
+                                                    PDEVICE_OBJECT DeviceObject,
+                                                    ULONG NumberOfMapRegisters,
+                                                    PDRIVER_CONTROL ExecutionRoutine,
+                                                    PVOID Context);
+NTHALAPI PHYSICAL_ADDRESS NTAPI IoMapTransfer(PADAPTER_OBJECT AdapterObject, PMDL Mdl,
+                                              PVOID MapRegisterBase, PVOID CurrentVa,
+                                              PULONG Length, BOOLEAN WriteToDevice);
+NTHALAPI BOOLEAN NTAPI IoFlushAdapterBuffers(PADAPTER_OBJECT AdapterObject, PMDL Mdl,
+                                             PVOID MapRegisterBase, PVOID CurrentVa,
+                                             ULONG Length, BOOLEAN WriteToDevice);
+NTHALAPI VOID NTAPI IoFreeMapRegisters(PADAPTER_OBJECT AdapterObject, PVOID MapRegisterBase,
+                                       ULONG NumberOfMapRegisters);
+NTHALAPI VOID NTAPI IoFreeAdapterChannel(PADAPTER_OBJECT AdapterObject);
+NTHALAPI PVOID NTAPI HalAllocateCommonBuffer(PADAPTER_OBJECT AdapterObject, ULONG Length,
+                                             PPHYSICAL_ADDRESS LogicalAddress,
+                                             BOOLEAN CacheEnabled);
+NTHALAPI VOID NTAPI HalFreeCommonBuffer(PADAPTER_OBJECT AdapterObject, ULONG Length,
+                                        PHYSICAL_ADDRESS LogicalAddress, PVOID VirtualAddress,
+                                        BOOLEAN CacheEnabled);
+NTHALAPI ULONG NTAPI HalReadDmaCounter(PADAPTER_OBJECT AdapterObject);

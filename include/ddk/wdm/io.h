@@ -190,8 +190,7 @@ typedef struct _IO_STATUS_BLOCK {
     ULONG_PTR Information;
 } IO_STATUS_BLOCK, *PIO_STATUS_BLOCK;
 
-typedef VOID NTAPI IO_APC_ROUTINE(PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock,
-                                  ULONG Reserved);
+typedef VOID NTAPI IO_APC_ROUTINE(PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock, ULONG Reserved);
 typedef IO_APC_ROUTINE *PIO_APC_ROUTINE;
 
 typedef NTSTATUS NTAPI IO_COMPLETION_ROUTINE(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp,
@@ -229,7 +228,8 @@ typedef enum _INTERFACE_TYPE {
     Vmcs,
     ACPIBus,
     MaximumInterfaceType
-} INTERFACE_TYPE, *PINTERFACE_TYPE;
+} INTERFACE_TYPE,
+    *PINTERFACE_TYPE;
 
 typedef enum _CM_SHARE_DISPOSITION {
     CmResourceShareUndetermined = 0,
@@ -406,13 +406,14 @@ typedef enum _DEVICE_RELATION_TYPE {
     TargetDeviceRelation,
     SingleBusRelations,
     TransportRelations
-} DEVICE_RELATION_TYPE, *PDEVICE_RELATION_TYPE;
+} DEVICE_RELATION_TYPE,
+    *PDEVICE_RELATION_TYPE;
 
-#define SL_PENDING_RETURNED   0x01
-#define SL_ERROR_RETURNED     0x02
-#define SL_INVOKE_ON_CANCEL   0x20
-#define SL_INVOKE_ON_SUCCESS  0x40
-#define SL_INVOKE_ON_ERROR    0x80
+#define SL_PENDING_RETURNED  0x01
+#define SL_ERROR_RETURNED    0x02
+#define SL_INVOKE_ON_CANCEL  0x20
+#define SL_INVOKE_ON_SUCCESS 0x40
+#define SL_INVOKE_ON_ERROR   0x80
 
 typedef struct _IO_STACK_LOCATION {
     UCHAR MajorFunction;
@@ -545,34 +546,152 @@ typedef struct DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) _IRP {
     } Tail;
 } IRP;
 
-#define IRP_MN_START_DEVICE                0x00
-#define IRP_MN_QUERY_REMOVE_DEVICE         0x01
-#define IRP_MN_REMOVE_DEVICE               0x02
-#define IRP_MN_CANCEL_REMOVE_DEVICE        0x03
-#define IRP_MN_STOP_DEVICE                 0x04
-#define IRP_MN_QUERY_STOP_DEVICE           0x05
-#define IRP_MN_CANCEL_STOP_DEVICE          0x06
-#define IRP_MN_QUERY_DEVICE_RELATIONS      0x07
-#define IRP_MN_QUERY_INTERFACE             0x08
-#define IRP_MN_QUERY_CAPABILITIES          0x09
-#define IRP_MN_QUERY_RESOURCES             0x0A
-#define IRP_MN_QUERY_RESOURCE_REQUIREMENTS 0x0B
+#define IRP_MN_START_DEVICE                 0x00
+#define IRP_MN_QUERY_REMOVE_DEVICE          0x01
+#define IRP_MN_REMOVE_DEVICE                0x02
+#define IRP_MN_CANCEL_REMOVE_DEVICE         0x03
+#define IRP_MN_STOP_DEVICE                  0x04
+#define IRP_MN_QUERY_STOP_DEVICE            0x05
+#define IRP_MN_CANCEL_STOP_DEVICE           0x06
+#define IRP_MN_QUERY_DEVICE_RELATIONS       0x07
+#define IRP_MN_QUERY_INTERFACE              0x08
+#define IRP_MN_QUERY_CAPABILITIES           0x09
+#define IRP_MN_QUERY_RESOURCES              0x0A
+#define IRP_MN_QUERY_RESOURCE_REQUIREMENTS  0x0B
 #define IRP_MN_FILTER_RESOURCE_REQUIREMENTS 0x0D
-#define IRP_MN_QUERY_PNP_DEVICE_STATE      0x14
-#define IRP_MN_DEVICE_USAGE_NOTIFICATION   0x16
-#define IRP_MN_SURPRISE_REMOVAL            0x17
+#define IRP_MN_QUERY_PNP_DEVICE_STATE       0x14
+#define IRP_MN_DEVICE_USAGE_NOTIFICATION    0x16
+#define IRP_MN_SURPRISE_REMOVAL             0x17
 
 /* ---- I/O control codes ---------------------------------------------------------- */
-#define CTL_CODE(DeviceType, Function, Method, Access)                                             \
+#define CTL_CODE(DeviceType, Function, Method, Access) \
     (((DeviceType) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
 #define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((ULONG)(ctrlCode & 0xffff0000)) >> 16)
 #define METHOD_FROM_CTL_CODE(ctrlCode)      ((ULONG)(ctrlCode & 3))
-#define METHOD_BUFFERED    0
-#define METHOD_IN_DIRECT   1
-#define METHOD_OUT_DIRECT  2
-#define METHOD_NEITHER     3
-#define FILE_ANY_ACCESS    0
-#define FILE_SPECIAL_ACCESS FILE_ANY_ACCESS
-#define FILE_READ_ACCESS   0x0001
-#define FILE_WRITE_ACCESS  0x0002
-#define FILE_DEVICE_UNKNOWN 0x00000022
+#define METHOD_BUFFERED                     0
+#define METHOD_IN_DIRECT                    1
+#define METHOD_OUT_DIRECT                   2
+#define METHOD_NEITHER                      3
+#define FILE_ANY_ACCESS                     0
+#define FILE_SPECIAL_ACCESS                 FILE_ANY_ACCESS
+#define FILE_READ_ACCESS                    0x0001
+#define FILE_WRITE_ACCESS                   0x0002
+#define FILE_DEVICE_UNKNOWN                 0x00000022
+
+/* ==== execution: interrupts, DpcForIsr, work items ==========================
+ * Appended by the execution issue (implemented in src/ke/interrupt.c,
+ * dpc.c, worker.c; docs/execution.md). */
+
+/* ---- interrupts ----------------------------------------------------------------
+ * PASSIVE_LEVEL. Vector and Irql come from the translated interrupt
+ * resource (IRQL = vector >> 4, 3..11); the ISR runs at SynchronizeIrql
+ * with SpinLock (or the object's own lock) held. */
+NTKERNELAPI NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObject,
+                                              PKSERVICE_ROUTINE ServiceRoutine,
+                                              PVOID ServiceContext, PKSPIN_LOCK SpinLock,
+                                              ULONG Vector, KIRQL Irql, KIRQL SynchronizeIrql,
+                                              KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector,
+                                              KAFFINITY ProcessorEnableMask,
+                                              BOOLEAN FloatingSave);
+NTKERNELAPI VOID NTAPI IoDisconnectInterrupt(PKINTERRUPT InterruptObject);
+
+#define CONNECT_FULLY_SPECIFIED       0x1
+#define CONNECT_LINE_BASED            0x2
+#define CONNECT_MESSAGE_BASED         0x3
+#define CONNECT_FULLY_SPECIFIED_GROUP 0x4
+#define CONNECT_MESSAGE_BASED_PASSIVE 0x5
+#define CONNECT_CURRENT_VERSION       0x5
+
+struct _IO_INTERRUPT_MESSAGE_INFO;
+
+typedef struct _IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS {
+    PDEVICE_OBJECT PhysicalDeviceObject;
+    PKINTERRUPT *InterruptObject;
+    PKSERVICE_ROUTINE ServiceRoutine;
+    PVOID ServiceContext;
+    PKSPIN_LOCK SpinLock;
+    KIRQL SynchronizeIrql;
+    BOOLEAN FloatingSave;
+    BOOLEAN ShareVector;
+    ULONG Vector;
+    KIRQL Irql;
+    KINTERRUPT_MODE InterruptMode;
+    KAFFINITY ProcessorEnableMask;
+    USHORT Group;
+} IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS,
+    *PIO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS;
+
+typedef struct _IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS {
+    PDEVICE_OBJECT PhysicalDeviceObject;
+    PKINTERRUPT *InterruptObject;
+    PKSERVICE_ROUTINE ServiceRoutine;
+    PVOID ServiceContext;
+    PKSPIN_LOCK SpinLock;
+    KIRQL SynchronizeIrql;
+    BOOLEAN FloatingSave;
+} IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS, *PIO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS;
+
+typedef struct _IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS {
+    PDEVICE_OBJECT PhysicalDeviceObject;
+    union {
+        PVOID *Generic;
+        struct _IO_INTERRUPT_MESSAGE_INFO **InterruptMessageTable;
+        PKINTERRUPT *InterruptObject;
+    } ConnectionContext;
+    PKMESSAGE_SERVICE_ROUTINE MessageServiceRoutine;
+    PVOID ServiceContext;
+    PKSPIN_LOCK SpinLock;
+    KIRQL SynchronizeIrql;
+    BOOLEAN FloatingSave;
+    PKSERVICE_ROUTINE FallBackServiceRoutine;
+} IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS, *PIO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS;
+
+typedef struct _IO_CONNECT_INTERRUPT_PARAMETERS {
+    ULONG Version;
+    union {
+        IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS FullySpecified;
+        IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS LineBased;
+        IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS MessageBased;
+    };
+} IO_CONNECT_INTERRUPT_PARAMETERS, *PIO_CONNECT_INTERRUPT_PARAMETERS;
+
+typedef struct _IO_DISCONNECT_INTERRUPT_PARAMETERS {
+    ULONG Version;
+    union {
+        PVOID Generic;
+        PKINTERRUPT InterruptObject;
+        struct _IO_INTERRUPT_MESSAGE_INFO *InterruptMessageTable;
+    } ConnectionContext;
+} IO_DISCONNECT_INTERRUPT_PARAMETERS, *PIO_DISCONNECT_INTERRUPT_PARAMETERS;
+
+/* Only CONNECT_FULLY_SPECIFIED for now: the other versions need the PnP
+ * resources of a device (STATUS_NOT_SUPPORTED, Version set to 1). */
+NTKERNELAPI NTSTATUS NTAPI IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters);
+NTKERNELAPI VOID NTAPI IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters);
+
+/* ---- DpcForIsr: DeviceObject->Dpc runs DpcRoutine(Dpc, DeviceObject, Irp, Context) -- */
+NTKERNELAPI VOID NTAPI IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject,
+                                              PIO_DPC_ROUTINE DpcRoutine);
+/* Any IRQL (typically the ISR's DIRQL). */
+NTKERNELAPI VOID NTAPI IoRequestDpc(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context);
+
+/* ---- work items: the routine runs at PASSIVE_LEVEL on a system worker thread ------ */
+typedef struct _IO_WORKITEM *PIO_WORKITEM;
+typedef VOID NTAPI IO_WORKITEM_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
+typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;
+typedef enum _WORK_QUEUE_TYPE {
+    CriticalWorkQueue,
+    DelayedWorkQueue,
+    HyperCriticalWorkQueue,
+    NormalWorkQueue,
+    BackgroundWorkQueue,
+    RealTimeWorkQueue,
+    SuperCriticalWorkQueue,
+    MaximumWorkQueue,
+    CustomPriorityWorkQueue = 32
+} WORK_QUEUE_TYPE;
+/* <= DISPATCH_LEVEL. NULL when out of memory. */
+NTKERNELAPI PIO_WORKITEM NTAPI IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject);
+NTKERNELAPI VOID NTAPI IoFreeWorkItem(PIO_WORKITEM IoWorkItem);
+NTKERNELAPI VOID NTAPI IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
+                                       WORK_QUEUE_TYPE QueueType, PVOID Context);

@@ -40,8 +40,8 @@ typedef MDL *PMDLX;
 #define MDL_PAGE_CONTENTS_INVARIANT 0x4000
 #define MDL_ALLOCATED_MUST_SUCCEED  MDL_PAGE_CONTENTS_INVARIANT
 #define MDL_INTERNAL                0x8000
-#define MDL_MAPPING_FLAGS                                                                          \
-    (MDL_MAPPED_TO_SYSTEM_VA | MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL |                   \
+#define MDL_MAPPING_FLAGS                                                       \
+    (MDL_MAPPED_TO_SYSTEM_VA | MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | \
      MDL_PARTIAL_HAS_BEEN_MAPPED | MDL_PARENT_MAPPED_SYSTEM_VA | MDL_IO_SPACE)
 
 typedef enum _LOCK_OPERATION { IoReadAccess, IoWriteAccess, IoModifyAccess } LOCK_OPERATION;
@@ -71,3 +71,48 @@ typedef enum _MM_PAGE_PRIORITY {
 NTKERNELAPI PHYSICAL_ADDRESS NTAPI MmGetPhysicalAddress(PVOID BaseAddress);
 /* <= DISPATCH_LEVEL. TRUE if touching VirtualAddress now would not fault. */
 NTKERNELAPI BOOLEAN NTAPI MmIsAddressValid(PVOID VirtualAddress);
+
+/* ---- contiguous and non-cached memory (spec/memory.md 6) -------------------
+ * Section owned by the pool work (src/mm/contiguous.c). */
+typedef ULONG NODE_REQUIREMENT;
+#ifndef PAGE_NOACCESS
+#define PAGE_NOACCESS          0x01
+#define PAGE_READONLY          0x02
+#define PAGE_READWRITE         0x04
+#define PAGE_WRITECOPY         0x08
+#define PAGE_EXECUTE           0x10
+#define PAGE_EXECUTE_READ      0x20
+#define PAGE_EXECUTE_READWRITE 0x40
+#define PAGE_GUARD             0x100
+#define PAGE_NOCACHE           0x200
+#define PAGE_WRITECOMBINE      0x400
+#endif
+#define MM_ANY_NODE_OK 0x80000000
+/* <= DISPATCH_LEVEL. Physically contiguous, nonpaged, page-aligned,
+ * uninitialized; NULL when no run of frames fits. Highest MAXULONG64 =
+ * anywhere; the block never crosses a multiple of BoundaryAddressMultiple
+ * (0 = no limit). */
+NTKERNELAPI PVOID NTAPI MmAllocateContiguousMemory(SIZE_T NumberOfBytes,
+                                                   PHYSICAL_ADDRESS HighestAcceptableAddress);
+NTKERNELAPI PVOID NTAPI MmAllocateContiguousMemorySpecifyCache(
+    SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
+    PHYSICAL_ADDRESS HighestAcceptableAddress, PHYSICAL_ADDRESS BoundaryAddressMultiple,
+    MEMORY_CACHING_TYPE CacheType);
+NTKERNELAPI PVOID NTAPI MmAllocateContiguousMemorySpecifyCacheNode(
+    SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
+    PHYSICAL_ADDRESS HighestAcceptableAddress, PHYSICAL_ADDRESS BoundaryAddressMultiple,
+    MEMORY_CACHING_TYPE CacheType, NODE_REQUIREMENT PreferredNode);
+/* Protect: PAGE_READWRITE, optionally | PAGE_NOCACHE or PAGE_WRITECOMBINE. */
+NTKERNELAPI PVOID NTAPI MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes,
+                                                       PHYSICAL_ADDRESS LowestAcceptableAddress,
+                                                       PHYSICAL_ADDRESS HighestAcceptableAddress,
+                                                       PHYSICAL_ADDRESS BoundaryAddressMultiple,
+                                                       ULONG Protect,
+                                                       NODE_REQUIREMENT PreferredNode);
+/* <= DISPATCH_LEVEL. BaseAddress exactly as returned (else 0xC2/0x60). */
+NTKERNELAPI VOID NTAPI MmFreeContiguousMemory(PVOID BaseAddress);
+NTKERNELAPI VOID NTAPI MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
+                                                          MEMORY_CACHING_TYPE CacheType);
+/* <= APC_LEVEL. Whole pages, frames not necessarily contiguous. */
+NTKERNELAPI PVOID NTAPI MmAllocateNonCachedMemory(SIZE_T NumberOfBytes);
+NTKERNELAPI VOID NTAPI MmFreeNonCachedMemory(PVOID BaseAddress, SIZE_T NumberOfBytes);

@@ -19,21 +19,21 @@
 #else
 /* The kernel's overlap check (0xC4/0xF0 rtl.overlap), then the CRT's memcpy:
  * out of line so the check runs whatever the compiler does with memcpy. */
-__attribute__((ms_abi, visibility("default"))) void rtl_crt_check_copy(const void *dst,
-                                                                       const void *src, SIZE_T n);
+__attribute__((ms_abi, visibility("default"))) void rtl_crt_check_copy(void *dst, const void *src,
+                                                                       size_t n);
 static inline PVOID _wdmsim_RtlCopyMemory(PVOID Destination, const VOID *Source, SIZE_T Length)
 {
     rtl_crt_check_copy(Destination, Source, Length);
     return memcpy(Destination, Source, Length);
 }
-#define RtlCopyMemory(Destination, Source, Length)                                                 \
+#define RtlCopyMemory(Destination, Source, Length) \
     _wdmsim_RtlCopyMemory((Destination), (Source), (Length))
 #endif
-#define RtlFillMemory(Destination, Length, Fill)    memset((Destination), (Fill), (Length))
-#define RtlZeroMemory(Destination, Length)          memset((Destination), 0, (Length))
-#define RtlCopyBytes  RtlCopyMemory
-#define RtlZeroBytes  RtlZeroMemory
-#define RtlFillBytes  RtlFillMemory
+#define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#define RtlZeroMemory(Destination, Length)       memset((Destination), 0, (Length))
+#define RtlCopyBytes                             RtlCopyMemory
+#define RtlZeroBytes                             RtlZeroMemory
+#define RtlFillBytes                             RtlFillMemory
 
 /* Count of leading bytes that are equal (Length when all are). */
 NTSYSAPI SIZE_T NTAPI RtlCompareMemory(const VOID *Source1, const VOID *Source2, SIZE_T Length);
@@ -50,8 +50,7 @@ static inline PVOID RtlSecureZeroMemory(PVOID ptr, SIZE_T cnt)
 }
 
 /* ---- counted strings ------------------------------------------------------ */
-NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString,
-                                         PCWSTR SourceString);
+NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString);
 NTSYSAPI VOID NTAPI RtlInitAnsiString(PANSI_STRING DestinationString, PCSZ SourceString);
 NTSYSAPI VOID NTAPI RtlInitString(PSTRING DestinationString, PCSZ SourceString);
 
@@ -63,8 +62,7 @@ static inline VOID RtlInitEmptyUnicodeString(PUNICODE_STRING UnicodeString, PWCH
     UnicodeString->Buffer = Buffer;
 }
 
-static inline VOID RtlInitEmptyAnsiString(PANSI_STRING AnsiString, PCHAR Buffer,
-                                          USHORT BufferSize)
+static inline VOID RtlInitEmptyAnsiString(PANSI_STRING AnsiString, PCHAR Buffer, USHORT BufferSize)
 {
     AnsiString->Length = 0;
     AnsiString->MaximumLength = BufferSize;
@@ -87,8 +85,8 @@ NTSYSAPI BOOLEAN NTAPI RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE
                                              BOOLEAN CaseInSensitive);
 NTSYSAPI BOOLEAN NTAPI RtlEqualString(const STRING *String1, const STRING *String2,
                                       BOOLEAN CaseInSensitive);
-NTSYSAPI BOOLEAN NTAPI RtlPrefixUnicodeString(PCUNICODE_STRING String1,
-                                              PCUNICODE_STRING String2, BOOLEAN CaseInSensitive);
+NTSYSAPI BOOLEAN NTAPI RtlPrefixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
+                                              BOOLEAN CaseInSensitive);
 
 NTSYSAPI NTSTATUS NTAPI RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString,
                                                PCUNICODE_STRING SourceString,
@@ -101,7 +99,7 @@ NTSYSAPI CHAR NTAPI RtlUpperChar(CHAR Character);
 NTSYSAPI NTSTATUS NTAPI RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING String);
 NTSYSAPI NTSTATUS NTAPI RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base,
                                                 PUNICODE_STRING String);
-#define RtlIntPtrToUnicodeString(Value, Base, String)                                              \
+#define RtlIntPtrToUnicodeString(Value, Base, String) \
     RtlInt64ToUnicodeString((ULONGLONG)(Value), (Base), (String))
 NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base,
                                                   PULONG Value);
@@ -145,13 +143,11 @@ NTSYSAPI VOID NTAPI RtlSetBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, UL
 NTSYSAPI VOID NTAPI RtlClearBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber);
 NTSYSAPI VOID NTAPI RtlSetBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber);
 NTSYSAPI BOOLEAN NTAPI RtlTestBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber);
-NTSYSAPI BOOLEAN NTAPI RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex,
-                                       ULONG Length);
+NTSYSAPI BOOLEAN NTAPI RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length);
 NTSYSAPI BOOLEAN NTAPI RtlAreBitsSet(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length);
 NTSYSAPI ULONG NTAPI RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,
                                       ULONG HintIndex);
-NTSYSAPI ULONG NTAPI RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,
-                                    ULONG HintIndex);
+NTSYSAPI ULONG NTAPI RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex);
 NTSYSAPI ULONG NTAPI RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,
                                             ULONG HintIndex);
 NTSYSAPI ULONG NTAPI RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,

@@ -5,7 +5,7 @@
  * Models: WDK conventions: role-type declarations (`DRIVER_UNLOAD X;`)
  * followed by plain definitions, SAL annotations, <string.h> for memcpy and
  * strlen, a loop the compiler turns into memset, a large structure copy the
- * compiler turns into memcpy, a variadic helper using <stdarg.h>.
+ * compiler turns into memcpy, a variadic helper using <stdarg.h>, MSVC pragmas.
  * Spec: ARCHITECTURE.md 10; docs/abi.md.
  * Invariants: built with -Wall -Wextra -Werror (and -O2, so the loop really
  * becomes a memset call); tests/drivers/wdkstyle/check_symbols.sh proves the
@@ -26,6 +26,13 @@ IO_COMPLETION_ROUTINE WdkStyleCompletion;
 KDEFERRED_ROUTINE WdkStyleDpc;
 DRIVER_CONTROL WdkStyleAdapterControl;
 DRIVER_LIST_CONTROL WdkStyleListControl;
+
+/* MSVC-only pragmas WDK sources carry: accepted silently (docs/abi.md). */
+#pragma warning(disable : 4201)
+#ifdef ALLOC_PRAGMA
+#pragma alloc_text(INIT, DriverEntry)
+#endif
+#pragma alloc_text(PAGE, WdkStyleCreateClose)
 
 /* Big enough that gcc copies it with a call to memcpy, not inline moves. */
 typedef struct _WDKSTYLE_RECORD {
@@ -81,9 +88,14 @@ _Static_assert(__builtin_types_compatible_p(va_list, __builtin_ms_va_list),
 
 /* Exported for tests/drivers/wdkstyle/test_wdkstyle.c; Record must hold at
  * least Result->RecordSize bytes (the test passes 64 KiB). */
-__attribute__((visibility("default"))) VOID NTAPI
-wdkstyle_selftest(_Out_writes_bytes_(Length) PUCHAR Buffer, SIZE_T Length, UCHAR Value,
-                  _Out_ PWDKSTYLE_RECORD Record, _Out_ PWDKSTYLE_RESULT Result)
+__attribute__((visibility("default"))) VOID NTAPI wdkstyle_selftest(_Out_writes_bytes_(Length)
+                                                                        PUCHAR Buffer,
+                                                                    SIZE_T Length, UCHAR Value,
+                                                                    _Out_ PWDKSTYLE_RECORD Record,
+                                                                    _Out_ PWDKSTYLE_RESULT Result);
+
+VOID NTAPI wdkstyle_selftest(PUCHAR Buffer, SIZE_T Length, UCHAR Value, PWDKSTYLE_RECORD Record,
+                             PWDKSTYLE_RESULT Result)
 {
     WdkStyleFill(Buffer, Length, Value);
     WdkStyleCopyRecord(Record);
@@ -160,8 +172,8 @@ IO_ALLOCATION_ACTION WdkStyleAdapterControl(PDEVICE_OBJECT DeviceObject, PIRP Ir
     return DeallocateObjectKeepRegisters;
 }
 
-VOID WdkStyleListControl(PDEVICE_OBJECT DeviceObject, PIRP Irp,
-                         PSCATTER_GATHER_LIST ScatterGather, PVOID Context)
+VOID WdkStyleListControl(PDEVICE_OBJECT DeviceObject, PIRP Irp, PSCATTER_GATHER_LIST ScatterGather,
+                         PVOID Context)
 {
     UNREFERENCED_PARAMETER(DeviceObject);
     UNREFERENCED_PARAMETER(Irp);

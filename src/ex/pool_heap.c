@@ -1,0 +1,496 @@
+/*
+ * src/ex/pool_heap.c - small pool blocks: pool pages, the central heap of
+ * each kind, and the per-processor caches in front of it.
+ *
+ * Models: the legacy Windows pool page (spec/memory.md 4 internals): blocks
+ * in 16-byte units chained by PreviousSize / BlockSize, split on
+ * allocation and coalesced on free, never across a page boundary. Unit 0
+ * of each page is a page header, so a page holds blocks of at most
+ * page_units - 1 units, which is why requests above PAGE_SIZE - 32 bytes
+ * go to big pool.
+ *   page:  [page hdr][hdr|body ....][hdr|body ..][hdr| free ........]
+ * The central heap keeps a free list per unit count and a bitmap of the
+ * non-empty lists; allocation takes the smallest block that fits (best
+ * fit, O(1) by bitmap scan) and splits off the rest. A processor cache
+ * parks freed blocks LIFO by unit count (at most ~8 KiB per count) and
+ * refills or flushes half a list under one lock round.
+ * Invariants: a block's type is 0 iff it is on a heap free list or is a
+ * wholly free page on the empty list; parked blocks are ex_hdr_cached and
+ * count as allocated for coalescing; every header wdmsim wrote carries the
+ * cookie of its address; next block's prev == this block's size.
+ * Not modelled: Windows' per-size lookaside lists (the caches play their
+ * role), pool descriptors per node, the segment heap of Windows 10 2004+.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ex/pool_impl.h"
+#include "sys.h"
+
+#define HDR_AT(p, units) ((struct ex_hdr *)((uint8_t *)(p) + (size_t)(units)*ex_unit))
+
+/* ---- pages -------------------------------------------------------------- */
+
+void ex_pm_set(struct ex *ex, const void *va, uint64_t n, uint8_t v)
+{
+    uint64_t idx = (uint64_t)((const uint8_t *)va - ex->sys->mm.system.base) >> ex->page_shift;
+    if (idx + n > ex->page_map_len)
+        return;
+    memset(ex->page_map + idx, v, n);
+    if (v != ex_pm_none) {
+        if (idx < ex->pm_lo || ex->pm_hi == 0)
+            ex->pm_lo = idx;
+        if (idx + n > ex->pm_hi)
+            ex->pm_hi = idx + n;
+    }
+}
+
+static unsigned pte_flags(enum ex_kind kind)
+{
+    unsigned f = mm_pte_write;
+    if (kind == ex_kind_nonpaged)
+        f |= mm_pte_exec;
+    if (kind == ex_kind_paged)
+        f |= mm_pte_pageable;
+    return f;
+}
+
+/* Caller holds no pool lock but mm_lock is taken here: mm is not thread-safe. */
+void *ex_pages_map(struct ex *ex, enum ex_kind kind, uint64_t n)
+{
+    struct mm *mm = &ex->sys->mm;
+    struct pfn_db *db = &mm->machine->pfn;
+    ex_lock(&ex->mm_lock);
+    uint8_t *va = mm_va_reserve(mm, n);
+    if (!va)
+        goto fail;
+    /* One run of frames is one host mapping (one VMA); scattered frames
+     * would cost one VMA per page and the host allows ~65k. */
+    uint64_t f = UINT64_MAX;
+    if (n > 1) {
+        f = pfn_alloc_run(db, n, db->zone_start[pfn_zone_high], db->nframes, 0);
+        if (f == UINT64_MAX)
+            f = pfn_alloc_run(db, n, db->zone_start[pfn_zone_dma32], db->nframes, 0);
+    }
+    if (f != UINT64_MAX) {
+        if (mm_map_run(mm, va, f, n, pte_flags(kind))) {
+            for (uint64_t k = 0; k < n; k++)
+                pfn_free(db, f + k);
+            mm_va_release(mm, va, n);
+            goto fail;
+        }
+    } else {
+        for (uint64_t k = 0; k < n; k++) {
+            uint64_t fr = pfn_alloc(db, UINT64_MAX);
+            if (fr == UINT64_MAX ||
+                mm_map_page(mm, va + (k << ex->page_shift), fr, pte_flags(kind))) {
+                if (fr != UINT64_MAX)
+                    pfn_free(db, fr);
+                mm_free_pages(mm, va, k);
+                mm_va_release(mm, va + (k << ex->page_shift), n - k);
+                goto fail;
+            }
+        }
+    }
+    ex->pages_mapped += n;
+    if (ex->pages_mapped > ex->peak_pages)
+        ex->peak_pages = ex->pages_mapped;
+    ex_unlock(&ex->mm_lock);
+    return va;
+fail:
+    ex_unlock(&ex->mm_lock);
+    return NULL;
+}
+
+void ex_pages_unmap(struct ex *ex, void *va, uint64_t n)
+{
+    ex_lock(&ex->mm_lock);
+    mm_free_pages(&ex->sys->mm, va, n);
+    ex->pages_mapped -= n;
+    ex_unlock(&ex->mm_lock);
+}
+
+/* ---- the central heap (hp->lock held) ------------------------------------- */
+
+static void fl_push(struct ex_heap *hp, struct ex_hdr *h, unsigned u)
+{
+    struct ex_free *f = (struct ex_free *)(h + 1);
+    f->prev = NULL;
+    f->next = hp->head[u];
+    if (f->next)
+        f->next->prev = f;
+    hp->head[u] = f;
+    hp->nonempty[u >> 6] |= 1ULL << (u & 63);
+}
+
+static void fl_remove(struct ex_heap *hp, struct ex_hdr *h, unsigned u)
+{
+    struct ex_free *f = (struct ex_free *)(h + 1);
+    if (f->prev)
+        f->prev->next = f->next;
+    else if (!(hp->head[u] = f->next))
+        hp->nonempty[u >> 6] &= ~(1ULL << (u & 63));
+    if (f->next)
+        f->next->prev = f->prev;
+}
+
+static int fl_find(const struct ex_heap *hp, unsigned u, unsigned max_units)
+{
+    unsigned w = u >> 6;
+    uint64_t bits = hp->nonempty[w] & (~0ULL << (u & 63));
+    while (!bits) {
+        if (++w > (max_units >> 6))
+            return -1;
+        bits = hp->nonempty[w];
+    }
+    return (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+}
+
+static void hdr_init(struct ex *ex, struct ex_hdr *h, unsigned prev, unsigned size, uint8_t type)
+{
+    h->index = 0;
+    hdr_set_prev(h, prev);
+    hdr_set_size(h, size);
+    h->type = type;
+    h->tag = 0;
+    h->owner = 0;
+    h->slack = 0;
+    h->cookie = hdr_cookie(ex, h);
+}
+
+static inline bool last_in_page(const struct ex *ex, const struct ex_hdr *h)
+{
+    unsigned off = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
+    return off + hdr_size(h) >= ex->page_units;
+}
+
+/* A wholly free page's one free block, not on any list. */
+static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_heap *hp)
+{
+    if (hp->empty) {
+        struct ex_hdr *h = hp->empty;
+        hp->empty = ((struct ex_free *)(h + 1))->next;
+        hp->nempty--;
+        return h;
+    }
+    /* Grow by 16 pages at a time: one mapping, one lock round. */
+    enum { grow = 16 };
+    uint8_t *va = ex_pages_map(ex, kind, grow);
+    uint64_t n = grow;
+    if (!va) {
+        va = ex_pages_map(ex, kind, 1);
+        n = 1;
+    }
+    if (!va)
+        return NULL;
+    ex_pm_set(ex, va, n, (uint8_t)(ex_pm_small + kind));
+    hp->pages += n;
+    struct ex_hdr *first = NULL;
+    for (uint64_t k = 0; k < n; k++) {
+        uint8_t *page = va + (k << ex->page_shift);
+        hdr_init(ex, (struct ex_hdr *)page, 0, 1, (uint8_t)(ex_hdr_page | kind));
+        ((struct ex_hdr *)page)->tag = 0x6c6f6f50; /* "Pool" */
+        struct ex_hdr *h = HDR_AT(page, 1);
+        hdr_init(ex, h, 1, ex->max_units, 0);
+        if (!first) {
+            first = h;
+        } else {
+            ((struct ex_free *)(h + 1))->next = hp->empty;
+            hp->empty = h;
+            hp->nempty++;
+        }
+    }
+    return first;
+}
+
+/* A block of at least u units, split, type left for the caller. */
+static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap *hp, unsigned u)
+{
+    int k = fl_find(hp, u, ex->max_units);
+    struct ex_hdr *h;
+    if (k < 0) {
+        h = heap_new_page(ex, kind, hp);
+        if (!h)
+            return NULL;
+        k = (int)ex->max_units;
+    } else {
+        h = (struct ex_hdr *)hp->head[k] - 1;
+        fl_remove(hp, h, (unsigned)k);
+    }
+    if ((unsigned)k - u >= 2) {
+        struct ex_hdr *rest = HDR_AT(h, u);
+        hdr_init(ex, rest, u, (unsigned)k - u, 0);
+        if (!last_in_page(ex, rest))
+            hdr_set_prev(HDR_AT(rest, k - u), (unsigned)k - u);
+        fl_push(hp, rest, (unsigned)k - u);
+        hdr_set_size(h, u);
+    }
+    return h;
+}
+
+static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
+{
+    unsigned u = hdr_size(h);
+    if (!last_in_page(ex, h)) {
+        struct ex_hdr *n = HDR_AT(h, u);
+        if (n->type == 0) {
+            unsigned nu = hdr_size(n);
+            fl_remove(hp, n, nu);
+            n->cookie = ~hdr_cookie(ex, n); /* no longer a header */
+            u += nu;
+        }
+    }
+    struct ex_hdr *p = (struct ex_hdr *)((uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
+    if (p->type == 0) {
+        fl_remove(hp, p, hdr_size(p));
+        u += hdr_size(p);
+        h->cookie = ~hdr_cookie(ex, h);
+        h = p;
+    }
+    hdr_set_size(h, u);
+    h->type = 0;
+    h->tag = 0;
+    if (!last_in_page(ex, h))
+        hdr_set_prev(HDR_AT(h, u), u);
+    if (u == ex->max_units) {
+        /* Keep some wholly free pages; give the rest back to mm. */
+        if (hp->nempty < 16 + hp->pages / 64) {
+            ((struct ex_free *)(h + 1))->next = hp->empty;
+            hp->empty = h;
+            hp->nempty++;
+        } else {
+            void *page = (uint8_t *)h - ex_unit;
+            ex_pm_set(ex, page, 1, ex_pm_none);
+            hp->pages--;
+            ex_pages_unmap(ex, page, 1);
+        }
+        return;
+    }
+    fl_push(hp, h, u);
+}
+
+/* ---- processor caches ------------------------------------------------------ */
+
+/* Parked blocks per unit count: about 8 KiB worth, 2 to 64 blocks. */
+static inline unsigned cache_limit(unsigned u)
+{
+    unsigned n = 512 / u;
+    return n < 2 ? 2 : n > 64 ? 64 : n;
+}
+
+static struct ex_hdr *cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
+                                   unsigned u)
+{
+    struct ex_heap *hp = &ex->heap[kind];
+    unsigned batch = cache_limit(u) / 2;
+    ex_lock(&hp->lock);
+    struct ex_hdr *first = heap_take(ex, kind, hp, u);
+    for (unsigned i = 1; first && i < batch; i++) {
+        struct ex_hdr *h = heap_take(ex, kind, hp, u);
+        if (!h)
+            break;
+        unsigned hu = hdr_size(h);
+        h->type = (uint8_t)(ex_hdr_cached | kind);
+        *(void **)(h + 1) = ck->head[hu];
+        ck->head[hu] = h;
+        ck->count[hu]++;
+    }
+    ex_unlock(&hp->lock);
+    return first;
+}
+
+static void cache_flush(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind, unsigned u,
+                        unsigned keep)
+{
+    struct ex_heap *hp = &ex->heap[kind];
+    ex_lock(&hp->lock);
+    while (ck->count[u] > keep) {
+        struct ex_hdr *h = ck->head[u];
+        ck->head[u] = *(void **)(h + 1);
+        ck->count[u]--;
+        heap_give(ex, hp, h);
+    }
+    ex_unlock(&hp->lock);
+}
+
+void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, uint64_t *occupied)
+{
+    uint64_t need = r->bytes ? r->bytes : 1;
+    unsigned u = 1 + (unsigned)((need + ex_unit - 1) / ex_unit);
+    if (r->cache_aligned)
+        u += 3; /* room to move the body to the next 64-byte line */
+    struct ex_cache_kind *ck = &c->kind[r->kind];
+    struct ex_hdr *h = ck->head[u];
+    if (h) {
+        ck->head[u] = *(void **)(h + 1);
+        ck->count[u]--;
+    } else if (!(h = cache_refill(ex, ck, r->kind, u))) {
+        return NULL;
+    }
+    unsigned hu = hdr_size(h);
+    h->type = (uint8_t)(ex_hdr_busy | r->kind | (r->quota ? ex_hdr_quota : 0));
+    h->tag = r->tag;
+    h->owner = r->owner;
+    h->slack = (uint16_t)((hu - 1) * ex_unit - r->bytes);
+    *occupied = (uint64_t)hu * ex_unit;
+    uint8_t *p = (uint8_t *)(h + 1);
+    if (r->cache_aligned && ((uintptr_t)p & 63)) {
+        uint8_t *a = (uint8_t *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+        struct ex_hdr *pad = (struct ex_hdr *)a - 1;
+        hdr_init(ex, pad, (unsigned)(((uint8_t *)pad - (uint8_t *)h) / ex_unit), 0,
+                 (uint8_t)(ex_hdr_busy | ex_hdr_pad | r->kind));
+        pad->tag = r->tag;
+        h->slack = (uint16_t)(h->slack - (a - p));
+        p = a;
+    }
+    return p;
+}
+
+uint64_t ex_small_occupied(const struct ex_hdr *h)
+{
+    return (uint64_t)hdr_size(h) * ex_unit;
+}
+
+void ex_small_free(struct ex *ex, struct ex_cache *c, struct ex_hdr *h)
+{
+    enum ex_kind kind = h->type & ex_hdr_kind;
+    unsigned u = hdr_size(h);
+    struct ex_cache_kind *ck = &c->kind[kind];
+    h->type = (uint8_t)(ex_hdr_cached | kind);
+    *(void **)(h + 1) = ck->head[u];
+    ck->head[u] = h;
+    if (++ck->count[u] > cache_limit(u))
+        cache_flush(ex, ck, kind, u, cache_limit(u) / 2);
+}
+
+void ex_pool_trim(struct ex *ex)
+{
+    for (unsigned i = 0; i < ex->ncaches; i++)
+        for (int k = 0; k < ex_kind_count; k++)
+            for (unsigned u = 0; u < ex_max_page_units; u++)
+                if (ex->caches[i].kind[k].count[u])
+                    cache_flush(ex, &ex->caches[i].kind[k], (enum ex_kind)k, u, 0);
+    for (int k = 0; k < ex_kind_count; k++) {
+        struct ex_heap *hp = &ex->heap[k];
+        ex_lock(&hp->lock);
+        while (hp->nempty > 16) {
+            struct ex_hdr *h = hp->empty;
+            hp->empty = ((struct ex_free *)(h + 1))->next;
+            hp->nempty--;
+            void *page = (uint8_t *)h - ex_unit;
+            ex_pm_set(ex, page, 1, ex_pm_none);
+            hp->pages--;
+            ex_pages_unmap(ex, page, 1);
+        }
+        ex_unlock(&hp->lock);
+    }
+}
+
+/* ---- checking a pointer handed to ExFreePool ------------------------------- */
+
+/* Walks p's page from its header to classify a pointer whose header does
+ * not check out; every path ends in a rule (stops) or returns NULL. */
+static struct ex_hdr *classify_slow(struct ex *ex, void *p)
+{
+    uint8_t *page = (uint8_t *)((uintptr_t)p & ~(uintptr_t)(ex->page_size - 1));
+    unsigned off = 1;
+    struct ex_hdr *h = HDR_AT(page, 1);
+    while (off < ex->page_units) {
+        unsigned u = hdr_size(h);
+        if (u == 0 || off + u > ex->page_units || h->cookie != hdr_cookie(ex, h)) {
+            vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h,
+                    (uint64_t)(uintptr_t)HDR_AT(h, u), 0,
+                    "the pool header at %p (block size %u units) is corrupt: a block before it "
+                    "was overrun [freeing %p]",
+                    (void *)h, u, p);
+            return NULL;
+        }
+        uint8_t *lo = (uint8_t *)h, *hi = (uint8_t *)HDR_AT(h, u);
+        if ((uint8_t *)p >= lo && (uint8_t *)p < hi) {
+            if (h->type == 0 || (h->type & ex_hdr_cached)) {
+                vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
+                        "%p is inside a pool block that is already free", p);
+            } else {
+                vf_fire(&ex_rule_free_mid_block, (uint64_t)(uintptr_t)p, 0,
+                        (uint64_t)((uintptr_t)p & (ex->page_size - 1)),
+                        "%p is inside the pool block at %p (tag %.4s), not its start", p,
+                        (void *)(h + 1), (const char *)&h->tag);
+            }
+            return NULL;
+        }
+        off += u;
+        h = HDR_AT(h, u);
+    }
+    vf_fire(&ex_rule_free_bad_address, (uint64_t)(uintptr_t)p, 0, 0,
+            "%p is the pool page header, not a block", p);
+    return NULL;
+}
+
+struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine)
+{
+    (void)routine;
+    if ((uintptr_t)p & (ex_unit - 1))
+        return classify_slow(ex, p);
+    struct ex_hdr *h = (struct ex_hdr *)p - 1;
+    if (((uintptr_t)h & (ex->page_size - 1)) == 0 || h->cookie != hdr_cookie(ex, h))
+        return classify_slow(ex, p);
+    if ((h->type & (ex_hdr_busy | ex_hdr_pad)) == (ex_hdr_busy | ex_hdr_pad)) {
+        struct ex_hdr *real = (struct ex_hdr *)((uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
+        if (real->cookie == hdr_cookie(ex, real) && (real->type & ex_hdr_busy))
+            return real;
+        return classify_slow(ex, p);
+    }
+    if (h->type & ex_hdr_busy)
+        return h;
+    if (h->type == 0 || (h->type & ex_hdr_cached)) {
+        vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
+                "the pool block at %p was already freed", p);
+        return NULL;
+    }
+    return classify_slow(ex, p);
+}
+
+/* ---- enumeration, init ------------------------------------------------------- */
+
+void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *h, void *p),
+                      void *ctx)
+{
+    uint8_t *base = ex->sys->mm.system.base;
+    for (uint64_t i = ex->pm_lo; i < ex->pm_hi; i++) {
+        uint8_t v = ex->page_map[i];
+        if (v < ex_pm_small || v >= ex_pm_small + ex_kind_count)
+            continue;
+        uint8_t *page = base + (i << ex->page_shift);
+        unsigned off = 1;
+        struct ex_hdr *h = HDR_AT(page, 1);
+        while (off < ex->page_units) {
+            unsigned u = hdr_size(h);
+            if (u == 0 || off + u > ex->page_units)
+                break; /* corrupt: the free path reports it */
+            if (h->type & ex_hdr_busy) {
+                uint8_t *body = (uint8_t *)(h + 1);
+                fn(ctx, h, body);
+            }
+            off += u;
+            h = HDR_AT(h, u);
+        }
+    }
+}
+
+int ex_heap_init(struct ex *ex)
+{
+    ex->page_map_len = ex->sys->mm.system.npages;
+    void *m = mmap(NULL, ex->page_map_len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    ex->page_map = m;
+    return 0;
+}
+
+void ex_heap_fini(struct ex *ex)
+{
+    if (ex->page_map)
+        munmap(ex->page_map, ex->page_map_len);
+    ex->page_map = NULL;
+}

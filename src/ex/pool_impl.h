@@ -1,0 +1,164 @@
+/*
+ * src/ex/pool_impl.h - private to the pool files of src/ex.
+ *
+ * The block header, the locks, and the calls between the pool's files:
+ * pool.c (WDK entry points, argument rules) -> pool_heap.c (small blocks),
+ * pool_big.c (whole pages), pool_special.c (special pool), pool_track.c
+ * (tags, drivers, leaks).
+ */
+#ifndef WDMSIM_EX_POOL_IMPL_H
+#define WDMSIM_EX_POOL_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ex/ex.h"
+#include "vf/vf.h"
+
+/* The legacy x64 POOL_HEADER shape, 16 bytes before every small block.
+ * PreviousSize and BlockSize count 16-byte units; with 8 KiB pages their
+ * ninth bit lives in PoolIndex (bit 0 previous, bit 1 size), which Windows
+ * used for the pool descriptor index. ProcessBilled holds wdmsim's own
+ * words: the owning driver, the bytes of the body beyond the request, and
+ * a cookie that marks a header wdmsim wrote for this address. */
+struct ex_hdr {
+    uint8_t prev;  /* PreviousSize */
+    uint8_t index; /* PoolIndex */
+    uint8_t size;  /* BlockSize */
+    uint8_t type;  /* PoolType: 0 = free in the heap, else ex_hdr_* bits */
+    uint32_t tag;
+    uint16_t owner;
+    uint16_t slack;
+    uint32_t cookie;
+};
+_Static_assert(sizeof(struct ex_hdr) == 16, "POOL_HEADER is 16 bytes on x64");
+
+enum {
+    ex_hdr_kind = 0x03,   /* enum ex_kind */
+    ex_hdr_quota = 0x08,  /* charged to quota */
+    ex_hdr_page = 0x10,   /* the page header unit */
+    ex_hdr_pad = 0x20,    /* cache-aligned block: the real header is prev units back */
+    ex_hdr_cached = 0x40, /* freed, parked in a processor cache */
+    ex_hdr_busy = 0x80,   /* handed out */
+};
+
+/* page_map values, one byte per system page. */
+enum ex_pm {
+    ex_pm_none = 0,
+    ex_pm_small = 1, /* + kind */
+    ex_pm_big = 4,   /* + kind: first page of a big block */
+    ex_pm_big_tail = 7,
+    ex_pm_big_freed = 8, /* a freed big block kept for reuse */
+};
+
+/* Free-list links in the body of a free block. */
+struct ex_free {
+    struct ex_free *next, *prev;
+};
+
+static inline unsigned hdr_size(const struct ex_hdr *h)
+{
+    return h->size | ((h->index & 2u) << 7);
+}
+static inline unsigned hdr_prev(const struct ex_hdr *h)
+{
+    return h->prev | ((h->index & 1u) << 8);
+}
+static inline void hdr_set_size(struct ex_hdr *h, unsigned units)
+{
+    h->size = (uint8_t)units;
+    h->index = (uint8_t)((h->index & ~2u) | ((units >> 7) & 2u));
+}
+static inline void hdr_set_prev(struct ex_hdr *h, unsigned units)
+{
+    h->prev = (uint8_t)units;
+    h->index = (uint8_t)((h->index & ~1u) | ((units >> 8) & 1u));
+}
+static inline uint32_t hdr_cookie(const struct ex *ex, const void *h)
+{
+    return (uint32_t)(((uintptr_t)h >> 4) * 0x9E3779B1u) ^ ex->secret;
+}
+
+static inline void ex_lock(struct ex_lock *l)
+{
+    while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&l->v, __ATOMIC_RELAXED))
+            __builtin_ia32_pause();
+}
+static inline void ex_unlock(struct ex_lock *l)
+{
+    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+
+/* What one allocation asks for, after the entry point checked it. */
+struct ex_req {
+    enum ex_kind kind;
+    uint64_t bytes;
+    uint32_t tag;
+    bool cache_aligned;
+    bool quota;
+    bool zero;
+    int special; /* 0 normal, 1 special verify end, 2 verify start */
+    uint16_t owner;
+    void *caller;
+};
+
+struct ex_cache *ex_cache_get(struct ex *ex);
+
+/* pool_heap.c */
+int ex_heap_init(struct ex *ex);
+void ex_heap_fini(struct ex *ex);
+void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, uint64_t *occupied);
+/* Checks and frees; fires the free rules itself. Returns occupied bytes. */
+struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine);
+void ex_small_free(struct ex *ex, struct ex_cache *c, struct ex_hdr *h);
+uint64_t ex_small_occupied(const struct ex_hdr *h);
+/* Maps n new pool pages of kind (contiguous frames when it can). */
+void *ex_pages_map(struct ex *ex, enum ex_kind kind, uint64_t n);
+void ex_pages_unmap(struct ex *ex, void *va, uint64_t n);
+void ex_pm_set(struct ex *ex, const void *va, uint64_t n, uint8_t v);
+static inline uint8_t ex_pm_get(const struct ex *ex, uint64_t idx)
+{
+    return idx < ex->page_map_len ? ex->page_map[idx] : ex_pm_none;
+}
+/* Calls fn for every live small block (leak listing). */
+void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *h, void *p),
+                      void *ctx);
+
+/* pool_big.c */
+void *ex_big_alloc(struct ex *ex, const struct ex_req *r);
+bool ex_big_lookup(struct ex *ex, uintptr_t va, struct ex_big *copy);
+void ex_big_free(struct ex *ex, uintptr_t va);
+void ex_big_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_big *b), void *ctx);
+void ex_big_fini(struct ex *ex);
+
+/* pool_special.c */
+int ex_special_init(struct ex *ex);
+void ex_special_fini(struct ex *ex);
+void *ex_special_alloc(struct ex *ex, const struct ex_req *r);
+bool ex_special_owns(const struct ex *ex, const void *p);
+/* Frees p (checks it); returns the slot's record for tracking, or NULL if
+ * the checks stopped nothing but the block was not live (never returns
+ * then: the rules stop). */
+struct ex_special *ex_special_lookup(struct ex *ex, void *p);
+void ex_special_free(struct ex *ex, struct ex_special *s, void *p);
+/* spool.bad-irql (0xC1 P4 0x30 / 0x31) when IRQL is too high for kind. */
+void ex_special_check_irql(struct ex *ex, bool alloc, enum ex_kind kind, uint64_t type,
+                           uint64_t what);
+
+/* pool_track.c */
+void ex_track(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind, uint16_t owner,
+              int64_t bytes, bool alloc);
+uint16_t ex_owner_of(struct ex *ex, void *caller);
+bool ex_tag_valid_chars(uint32_t tag, bool *has_alnum);
+
+/* Rules, each beside its check. */
+extern const struct vf_rule ex_rule_zero_size, ex_rule_paged_above_apc,
+    ex_rule_nonpaged_above_dispatch, ex_rule_must_succeed, ex_rule_tag_zero, ex_rule_tag_big,
+    ex_rule_tag_chars, ex_rule_bad_type, ex_rule_free_bad_address, ex_rule_free_mid_block,
+    ex_rule_free_paged_above_apc, ex_rule_free_nonpaged_above_dispatch, ex_rule_double_free,
+    ex_rule_free_wrong_tag, ex_rule_leak_at_unload, ex_rule_executable, ex_rule_header_corrupt,
+    ex_rule_spool_overrun, ex_rule_spool_underrun, ex_rule_spool_use_after_free,
+    ex_rule_spool_corrupt_at_free, ex_rule_spool_bad_irql;
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * src/ex/pool_init.c - the pool's boot and shutdown, its caches, its rules.
+ *
+ * Models: nothing of Windows; the wiring of src/ex's pool into the machine.
+ * Caches: one per processor, indexed by the running processor (ke.current)
+ * in deterministic mode; then ex_host_caches more for host threads that
+ * attach (parallel mode, benchmarks). A host thread's attachment is kept
+ * in a thread-local (pool, cache) pair: like sys_current, it says which
+ * machine's cache this thread owns.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ex/pool_impl.h"
+#include "sys.h"
+
+enum { ex_host_caches = 8 };
+
+static __thread struct {
+    struct ex *ex;
+    struct ex_cache *cache;
+} attached;
+
+struct ex_cache *ex_cache_get(struct ex *ex)
+{
+    if (__builtin_expect(attached.ex == ex, 0))
+        return attached.cache;
+    return &ex->caches[ex->sys->ke.current];
+}
+
+void ex_pool_thread_attach(struct ex *ex, unsigned slot)
+{
+    if (slot >= ex_host_caches)
+        slot = ex_host_caches - 1;
+    attached.ex = ex;
+    attached.cache = &ex->caches[ex->sys->ke.nprocessors + slot];
+}
+
+int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
+{
+    ex->sys = sys;
+    ex->page_shift = sys->mm.page_shift;
+    ex->page_size = sys->mm.page_size;
+    ex->page_units = (unsigned)(ex->page_size / ex_unit);
+    ex->max_units = ex->page_units - 1;
+    ex->small_max = ex->page_size - 32;
+    struct rng r;
+    rng_seed(&r, sys->machine.seed ^ 0x506f6f6cULL); /* "Pool": its own stream */
+    ex->secret = (uint32_t)rng_next(&r);
+    ex->fill = (uint8_t)(0x80 | (rng_next(&r) & 0x7f)); /* never 0 */
+    ex->ncaches = sys->ke.nprocessors + ex_host_caches;
+    ex->caches = calloc(ex->ncaches, sizeof(*ex->caches));
+    if (!ex->caches || ex_heap_init(ex) || ex_special_init(ex)) {
+        machine_error_set(err, "out of host memory setting up the pools");
+        return -1;
+    }
+    if (mm_fault_install() == 0)
+        mm_fault_register(ex_special_fault);
+    return 0;
+}
+
+void ex_pool_fini(struct ex *ex)
+{
+    ex_special_fini(ex);
+    ex_big_fini(ex);
+    ex_heap_fini(ex);
+    free(ex->caches);
+    ex->caches = NULL;
+    if (attached.ex == ex)
+        attached.ex = NULL;
+}
+
+uint64_t ex_pool_pages(const struct ex *ex)
+{
+    return ex->pages_mapped;
+}
+
+uint64_t ex_pool_block_bytes(struct ex *ex, const void *p)
+{
+    uint8_t *base = ex->sys->mm.system.base;
+    if ((const uint8_t *)p < base || (const uint8_t *)p >= base + ex->sys->mm.system.bytes)
+        return 0;
+    uint8_t pm = ex_pm_get(ex, (uint64_t)((const uint8_t *)p - base) >> ex->page_shift);
+    if (pm >= ex_pm_small && pm < ex_pm_small + ex_kind_count) {
+        const struct ex_hdr *h = (const struct ex_hdr *)p - 1;
+        if ((uintptr_t)p & 15 || h->cookie != hdr_cookie(ex, h))
+            return 0;
+        if (h->type & ex_hdr_pad)
+            h = (const struct ex_hdr *)((const uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
+        return (h->type & ex_hdr_busy) ? ex_small_occupied(h) : 0;
+    }
+    struct ex_big b;
+    if (pm >= ex_pm_big && pm < ex_pm_big + ex_kind_count && ex_big_lookup(ex, (uintptr_t)p, &b))
+        return (uint64_t)b.pages << ex->page_shift;
+    if (ex_special_owns(ex, p))
+        return ex->page_size;
+    return 0;
+}
+
+const struct vf_rule *const ex_pool_vf_rules[ex_pool_vf_rule_count] = {
+    &ex_rule_zero_size,
+    &ex_rule_paged_above_apc,
+    &ex_rule_nonpaged_above_dispatch,
+    &ex_rule_must_succeed,
+    &ex_rule_tag_zero,
+    &ex_rule_tag_big,
+    &ex_rule_tag_chars,
+    &ex_rule_bad_type,
+    &ex_rule_free_bad_address,
+    &ex_rule_free_mid_block,
+    &ex_rule_free_paged_above_apc,
+    &ex_rule_free_nonpaged_above_dispatch,
+    &ex_rule_double_free,
+    &ex_rule_free_wrong_tag,
+    &ex_rule_leak_at_unload,
+    &ex_rule_executable,
+    &ex_rule_header_corrupt,
+    &mm_rule_contiguous_bad_free,
+    &ex_rule_spool_overrun,
+    &ex_rule_spool_underrun,
+    &ex_rule_spool_use_after_free,
+    &ex_rule_spool_corrupt_at_free,
+    &ex_rule_spool_bad_irql,
+};

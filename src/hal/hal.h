@@ -1,0 +1,424 @@
+/*
+ * src/hal/hal.h - the HAL's DMA: adapters, map registers, bounce frames,
+ * scatter/gather, common buffers, system DMA, and the bus that device
+ * models use to reach memory. The whole interface of src/hal.
+ *
+ * Concepts (spec/dma.md 4; docs/dma.md has the pictures):
+ * - Three addresses: the CPU's virtual address, the frame's physical
+ *   address, and the logical address the device puts on the bus. Here a
+ *   logical address is the physical address of the frame a map register
+ *   targets: the buffer's own frame (direct) or a bounce frame below the
+ *   device's reach (bounce).
+ * - A map register aliases one logical page to one frame for one transfer;
+ *   an adapter owns a file of them (its IoGetDmaAdapter count). A run of
+ *   consecutive registers is what AllocateAdapterChannel grants; its
+ *   MapRegisterBase is an opaque token carrying adapter, first register and
+ *   generation, so a stale base is recognised.
+ * - A device model never touches memory directly: the bus resolves each
+ *   logical address through its adapter's mapped registers (direction, byte
+ *   range, reach) and copies through the direct map.
+ * Invariants: a register is free, allocated or mapped; free = clear bit in
+ *   the bitmap; a mapped register's target is below the adapter's reach;
+ *   bounce frames of an adapter are one physically contiguous run (so
+ *   consecutive registers give consecutive logical addresses).
+ */
+#ifndef WDMSIM_HAL_H
+#define WDMSIM_HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wdm.h>
+
+#include "machine/machine.h"
+
+struct vf_rule;
+struct hal;
+struct hal_adapter;
+struct wdmsim_dev;
+
+enum hal_dir {
+    hal_dir_none = 0,
+    hal_dir_to_device = 1,   /* WriteToDevice TRUE: memory -> device */
+    hal_dir_from_device = 2, /* device -> memory */
+};
+const char *hal_dir_name(enum hal_dir dir);
+
+/* ---- map registers (mapreg.c) ---------------------------------------------- */
+enum hal_reg_state {
+    hal_reg_free = 0,
+    hal_reg_allocated,
+    hal_reg_mapped,
+};
+
+struct hal_mapreg {
+    uint64_t target; /* frame the device touches (valid when mapped) */
+    uint64_t source; /* the buffer's frame (== target unless bounce) */
+    uint32_t gen;    /* run start: generation of the allocation */
+    uint16_t run;    /* run start: registers in the run; else 0 */
+    uint16_t offset; /* mapped bytes of the page: [offset, offset + length) */
+    uint32_t length;
+    uint8_t state; /* enum hal_reg_state */
+    uint8_t dir;   /* enum hal_dir while mapped */
+    bool bounce;
+    bool op_start;    /* first register of one MapTransfer / list mapping */
+    uint16_t op_regs; /* op_start: registers of that operation */
+    uint32_t op_len;  /* op_start: bytes of that operation */
+    uintptr_t op_va;  /* op_start: its CurrentVa (an index, never dereferenced) */
+    void *op_owner;   /* op_start: MDL (packet) or list (S/G) */
+};
+
+/* Grant callback of a queued request: registers [first, first + n) are now
+ * allocated to it. Runs inside hal_mapreg_free, in the freeing context. */
+typedef void hal_mapreg_grant_fn(void *ctx, unsigned first, unsigned n, uint32_t gen);
+struct hal_mapreg_waiter {
+    struct hal_mapreg_waiter *next;
+    unsigned n;
+    hal_mapreg_grant_fn *grant;
+    void *ctx;
+};
+
+struct hal_mapreg_file {
+    unsigned count;
+    unsigned nfree;
+    uint64_t *bitmap;       /* bit set = allocated */
+    struct hal_mapreg *reg; /* count entries */
+    uint32_t next_gen;
+    struct hal_mapreg_waiter *wait_head, *wait_tail; /* FIFO */
+    bool serving;                                    /* inside the grant loop */
+    /* logical page -> register, rebuilt lazily after mapping changes */
+    uint64_t *index_key; /* logical page + 1, 0 = empty */
+    uint32_t *index_reg;
+    unsigned index_cap; /* power of two >= 2 * count */
+    bool index_dirty;
+    unsigned last_hit;
+    unsigned nmapped;
+};
+
+/* Returns 0, or -1 when host memory runs out (nothing allocated). */
+int hal_mapreg_init(struct hal_mapreg_file *f, unsigned count);
+void hal_mapreg_fini(struct hal_mapreg_file *f);
+/* Takes the lowest run of n consecutive free registers. Returns its first
+ * register, or -1 with nothing changed when none fits now or a waiter is
+ * queued ahead (FIFO: a head waiter blocks later requests). *gen gets the
+ * allocation's generation. n must be 1..count. */
+int hal_mapreg_alloc(struct hal_mapreg_file *f, unsigned n, uint32_t *gen);
+/* Queues w (n, grant, ctx filled by the caller); it is granted from a later
+ * hal_mapreg_free, in FIFO order. */
+void hal_mapreg_wait(struct hal_mapreg_file *f, struct hal_mapreg_waiter *w);
+/* Removes a queued waiter; false if it is not queued (already granted). */
+bool hal_mapreg_cancel(struct hal_mapreg_file *f, struct hal_mapreg_waiter *w);
+/* Frees the run [first, first + n) (every register unmapped first by the
+ * caller), then grants queued waiters while the head one fits. */
+void hal_mapreg_free(struct hal_mapreg_file *f, unsigned first, unsigned n);
+/* True if [first, first+n) is exactly one live run with generation gen. */
+bool hal_mapreg_run_valid(const struct hal_mapreg_file *f, unsigned first, unsigned n,
+                          uint32_t gen);
+/* Marks register i mapped / unmapped (index maintenance). */
+void hal_mapreg_set_mapped(struct hal_mapreg_file *f, unsigned i);
+void hal_mapreg_set_unmapped(struct hal_mapreg_file *f, unsigned i);
+/* Register mapping logical page lpage, or -1. */
+int hal_mapreg_lookup(struct hal_mapreg_file *f, uint64_t lpage);
+/* Debug-build whole-object check: nfree equals the clear bits, run starts
+ * cover allocated registers exactly. Returns true when consistent. */
+bool hal_mapreg_check(const struct hal_mapreg_file *f);
+
+/* MapRegisterBase tokens: an opaque, never-dereferenced kernel-looking
+ * value carrying adapter id, first register and generation. */
+void *hal_base_encode(unsigned adapter_id, unsigned first, uint32_t gen);
+bool hal_base_decode(const void *base, unsigned *adapter_id, unsigned *first, uint32_t *gen);
+
+/* ---- what an adapter can reach and how it splits (adapter.c) --------------- */
+struct hal_dma_limits {
+    unsigned page_shift;
+    uint64_t reach_frames; /* frames below this are reachable (2^width >> shift) */
+    uint64_t max_segment;  /* bytes per S/G element, 0 = no limit */
+    uint64_t boundary;     /* elements never cross a multiple of this, 0 = none */
+    bool scatter_gather;   /* else one logically contiguous run per operation */
+    bool bounce_all;       /* double-buffer option */
+    bool split_pages;      /* one element per page (option split-pages) */
+    uint64_t block;        /* system DMA: the 64/128 KiB block a run stays in; 0 = none */
+};
+
+/* ---- scatter/gather building (sg.c) ---------------------------------------- */
+/* The pages of a transfer: the MDL chain from cur_va for length bytes. */
+struct hal_sg_walk {
+    PMDL mdl;
+    uintptr_t cur_va;
+    uint64_t length;
+};
+
+/* Counts pages and checks the chain covers the transfer. Returns 0, or -1
+ * when the chain from cur_va is shorter than length, or cur_va is outside
+ * the first MDL. */
+int hal_sg_span(const struct hal_sg_walk *w, unsigned page_shift, uint64_t *pages);
+
+/* Fills registers reg[first...] for the transfer and writes elements.
+ * Elements beyond cap are only counted (cap 0 + out NULL: calculate). Per
+ * page: direct when the frame is reachable and not bounce_all, else the
+ * register's bounce frame (bounce_base + register index); for adapters
+ * without S/G, all pages bounce unless every frame is reachable and
+ * consecutive. to-device bounces are copied now (needs ram). Returns the
+ * number of elements, or -1 when bouncing is needed and bounce_base is
+ * UINT64_MAX. */
+struct hal_sg_out {
+    SCATTER_GATHER_ELEMENT *el;
+    unsigned cap;
+    unsigned count;
+    uint64_t registers; /* registers used */
+};
+long hal_sg_build(const struct hal_sg_walk *w, const struct hal_dma_limits *lim,
+                  struct hal_mapreg_file *f, unsigned first, uint64_t bounce_base, enum hal_dir dir,
+                  struct ram *ram, struct hal_sg_out *out);
+/* Elements a transfer needs without building it (CalculateScatterGatherList
+ * with an MDL): same merge and split rules, no register touched. */
+long hal_sg_count(const struct hal_sg_walk *w, const struct hal_dma_limits *lim,
+                  uint64_t bounce_base);
+/* Copies bounced device->memory registers of [first, first+n) back to their
+ * source frames (exactly the mapped bytes) and unmaps every register. */
+void hal_sg_unmap(struct hal_mapreg_file *f, unsigned first, unsigned n, bool copy_back,
+                  struct ram *ram, unsigned page_shift);
+
+/* ---- the bus seen by device models (bus.c; include/wdmsim/device_dma.h) ---- */
+enum hal_bus_fault {
+    hal_bus_ok = 0,
+    hal_bus_beyond_reach,    /* dma.device-beyond-reach */
+    hal_bus_unmapped,        /* dma.device-outside-mapping */
+    hal_bus_wrong_direction, /* dma.device-wrong-direction */
+    hal_bus_not_ram,         /* mapped, but the frame is not RAM: internal */
+};
+struct hal_bus_fault_info {
+    enum hal_bus_fault fault;
+    uint64_t logical; /* first byte that failed */
+    enum hal_dir dir; /* what the device tried */
+    int nearest_reg;  /* register nearest to the miss, -1 none */
+};
+/* Moves len bytes between a device and memory through adapter a: each page
+ * is resolved through a's mapped registers (or 1:1 when a passes through).
+ * Nothing is copied past the first fault. Returns 0 or the fault. */
+enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void *buf, size_t len,
+                                  enum hal_dir dir, struct hal_bus_fault_info *info);
+
+/* ---- common buffers (common.c) ---------------------------------------------- */
+struct hal_common_buffer {
+    struct hal_common_buffer *next;
+    void *va;
+    uint64_t logical; /* == physical address of the first frame */
+    uint64_t bytes;   /* as asked (Length) */
+    uint64_t npages;
+    bool cached;
+};
+/* The common buffer of a covering [logical, logical + len), or NULL. */
+struct hal_common_buffer *hal_common_find(struct hal_adapter *a, uint64_t logical, uint64_t len);
+
+/* ---- adapters (adapter.c) ------------------------------------------------- */
+enum { hal_adapter_magic = 0x4C414841 /* 'AHAL' */ };
+
+struct hal_adapter {
+    DMA_ADAPTER pub; /* first: PDMA_ADAPTER points here */
+    uint32_t magic;
+    unsigned id; /* for MapRegisterBase tokens */
+    struct hal *hal;
+    struct hal_adapter *next; /* hal->adapters */
+    struct wdmsim_dev *dev;   /* device model whose bus accesses go through it */
+    PDEVICE_OBJECT pdo;
+    /* description */
+    ULONG desc_version;
+    bool master, ignore_count, auto_init, demand_mode;
+    int channel;    /* system DMA channel 0-7, -1 for masters */
+    unsigned width; /* address bits the device emits */
+    uint32_t max_length;
+    uint32_t alignment; /* GetDmaAlignment */
+    unsigned nregs;     /* the IoGetDmaAdapter count */
+    struct hal_dma_limits lim;
+    struct hal_mapreg_file regs;
+    uint64_t bounce_base; /* first bounce frame, UINT64_MAX none */
+    uint64_t bounce_frames;
+    bool pass_through; /* 1:1 master: the bus still checks mappings */
+    /* channel (AllocateAdapterChannel): one holder, FIFO of waiters */
+    bool channel_held;
+    PDEVICE_OBJECT channel_owner;
+    struct hal_chan_req *chan_head, *chan_tail;
+    struct hal_chan_req *chan_active; /* holder's request while waiting for registers */
+    bool chan_regs;            /* KeepObject: registers held with the channel */
+    unsigned chan_first, chan_n;
+    uint32_t chan_gen;
+    unsigned in_control;       /* inside AdapterControl / list control */
+    struct hal_common_buffer *commons;
+    /* accounting for the verifier */
+    unsigned common_buffers, sg_lists, runs_held;
+    bool dead; /* after PutDmaAdapter */
+};
+
+struct hal_config {
+    unsigned master_cap;  /* most registers for a bus master (256) */
+    unsigned slave8_cap;  /* channels 0-3 (16) */
+    unsigned slave16_cap; /* channels 5-7 (32) */
+};
+
+/* A queued AllocateAdapterChannel (or the list part of GetScatterGatherList). */
+struct hal_chan_req {
+    struct hal_chan_req *next;     /* adapter's channel FIFO */
+    struct hal_mapreg_waiter wait; /* register FIFO */
+    struct hal_adapter *adapter;
+    PDEVICE_OBJECT device;
+    PIRP irp;                      /* DeviceObject->CurrentIrp at call time */
+    unsigned n;
+    PDRIVER_CONTROL routine;
+    PVOID context;
+};
+
+struct hal {
+    struct machine *machine;
+    struct hal_adapter *channel_owner[8]; /* system DMA channel -> adapter */
+    uint64_t flush_io_buffers;     /* KeFlushIoBuffers calls (recorded, no effect) */
+    struct hal_config cfg;
+    struct hal_adapter *adapters;
+    unsigned next_id;
+    bool double_buffer; /* vf_opt_double_buffer at boot */
+    /* Tests of the machinery without a running system: when set, violations
+     * call this instead of the verifier. */
+    void (*violation_hook)(void *ctx, const struct vf_rule *rule, uint64_t a, uint64_t b,
+                           uint64_t c);
+    void *violation_ctx;
+};
+
+void hal_init(struct hal *hal, struct machine *m);
+void hal_fini(struct hal *hal);
+
+/* A verifier rule of this layer fired with P2-P4 = a, b, c. */
+void hal_violation(struct hal *hal, const struct vf_rule *rule, uint64_t a, uint64_t b, uint64_t c,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Machinery adapter constructor behind IoGetDmaAdapter: NULL with *why set
+ * ("version", "channel" ...) when the description is refused. */
+struct hal_adapter *hal_adapter_create(struct hal *hal, const DEVICE_DESCRIPTION *desc,
+                                       const char **why);
+void hal_adapter_destroy(struct hal_adapter *a);
+/* Device model whose accesses go through a (PnP binds PDO and model). */
+void hal_adapter_bind(struct hal_adapter *a, struct wdmsim_dev *dev);
+struct hal_adapter *hal_adapter_of_dev(struct hal *hal, const struct wdmsim_dev *dev);
+struct hal_adapter *hal_adapter_by_id(struct hal *hal, unsigned id);
+/* Highest reach for a description (spec/dma.md 1 table). */
+unsigned hal_desc_width(const DEVICE_DESCRIPTION *desc);
+
+/* ---- WDK entry points (dma_api.c and the files named) ------------------------
+ * Each checks the adapter (dma.null-adapter, dma.adapter-after-put) and the
+ * IRQL rule of spec/dma.md 3, then calls the machinery. */
+enum hal_irql_rule {
+    hal_irql_any,
+    hal_irql_passive,  /* exactly PASSIVE_LEVEL */
+    hal_irql_dispatch, /* exactly DISPATCH_LEVEL */
+    hal_irql_max_d,    /* at most DISPATCH_LEVEL */
+};
+struct hal_adapter *hal_enter(PDMA_ADAPTER p, enum hal_irql_rule rule, const char *routine);
+/* Runs an AdapterControl routine at DISPATCH_LEVEL and applies its result. */
+void hal_run_control(struct hal_chan_req *req, unsigned first, unsigned n, uint32_t gen);
+/* Releases the adapter channel and starts the next queued request. */
+void hal_channel_release(struct hal_adapter *a);
+/* Decodes a MapRegisterBase of adapter a: run start, size, generation;
+ * reports dma.map-register-use-after-free when it is stale or foreign. */
+bool hal_base_check(struct hal_adapter *a, PVOID base, unsigned *first, unsigned *n);
+
+/* system DMA (sysdma.c) */
+void hal_sysdma_init(struct hal *hal);
+void hal_sysdma_program(struct hal_adapter *a, uint64_t pa, uint32_t len, bool to_device);
+void hal_sysdma_mask(struct hal_adapter *a);
+uint32_t hal_sysdma_remaining(struct hal_adapter *a);
+
+/* The operations tables (dma_api.c) and each routine (files named). */
+extern const DMA_OPERATIONS hal_ops_v1, hal_ops_v2, hal_ops_v3;
+PUT_DMA_ADAPTER hal_op_put_dma_adapter;                       /* dma_api.c */
+ALLOCATE_COMMON_BUFFER hal_op_allocate_common_buffer;         /* common.c */
+FREE_COMMON_BUFFER hal_op_free_common_buffer;
+GET_DMA_ALIGNMENT hal_op_get_dma_alignment;
+ALLOCATE_ADAPTER_CHANNEL hal_op_allocate_adapter_channel;     /* packet.c */
+FLUSH_ADAPTER_BUFFERS hal_op_flush_adapter_buffers;
+FREE_ADAPTER_CHANNEL hal_op_free_adapter_channel;
+FREE_MAP_REGISTERS hal_op_free_map_registers;
+MAP_TRANSFER hal_op_map_transfer;
+READ_DMA_COUNTER hal_op_read_dma_counter;                     /* sysdma.c */
+GET_SCATTER_GATHER_LIST hal_op_get_scatter_gather_list;       /* sgops.c */
+PUT_SCATTER_GATHER_LIST hal_op_put_scatter_gather_list;
+CALCULATE_SCATTER_GATHER_LIST_SIZE hal_op_calculate_scatter_gather_list;
+BUILD_SCATTER_GATHER_LIST hal_op_build_scatter_gather_list;
+BUILD_MDL_FROM_SCATTER_GATHER_LIST hal_op_build_mdl_from_scatter_gather_list;
+GET_DMA_ADAPTER_INFO hal_op_get_dma_adapter_info;             /* v3.c */
+GET_DMA_TRANSFER_INFO hal_op_get_dma_transfer_info;
+INITIALIZE_DMA_TRANSFER_CONTEXT hal_op_initialize_dma_transfer_context;
+ALLOCATE_COMMON_BUFFER_EX hal_op_allocate_common_buffer_ex;
+ALLOCATE_ADAPTER_CHANNEL_EX hal_op_allocate_adapter_channel_ex;
+CONFIGURE_ADAPTER_CHANNEL hal_op_configure_adapter_channel;
+CANCEL_ADAPTER_CHANNEL hal_op_cancel_adapter_channel;
+MAP_TRANSFER_EX hal_op_map_transfer_ex;
+GET_SCATTER_GATHER_LIST_EX hal_op_get_scatter_gather_list_ex;
+BUILD_SCATTER_GATHER_LIST_EX hal_op_build_scatter_gather_list_ex;
+FLUSH_ADAPTER_BUFFERS_EX hal_op_flush_adapter_buffers_ex;
+FREE_ADAPTER_OBJECT hal_op_free_adapter_object;
+CANCEL_MAPPED_TRANSFER hal_op_cancel_mapped_transfer;
+ALLOCATE_DOMAIN_COMMON_BUFFER hal_op_allocate_domain_common_buffer;
+FLUSH_DMA_BUFFER hal_op_flush_dma_buffer;
+JOIN_DMA_DOMAIN hal_op_join_dma_domain;
+LEAVE_DMA_DOMAIN hal_op_leave_dma_domain;
+GET_DMA_DOMAIN hal_op_get_dma_domain;
+
+/* Common-buffer machinery shared by the v1 and v3 entry points: NULL when
+ * no run of frames below max_pa (exclusive) fits. */
+void *hal_common_alloc(struct hal_adapter *a, ULONG length, uint64_t max_pa, bool cached,
+                       PHYSICAL_ADDRESS *logical);
+/* Reports a device-side bus fault of adapter a as its verifier rule. */
+void hal_bus_report(struct hal_adapter *a, const struct hal_bus_fault_info *info, size_t len);
+
+/* ---- verifier rules of this layer (rules.c) ------------------------------- */
+extern const struct vf_rule *const hal_vf_rules[];
+enum { hal_vf_rule_count = 47 };
+extern const struct vf_rule hal_rule_flush_past_end;
+extern const struct vf_rule hal_rule_common_buffer_double_free;
+extern const struct vf_rule hal_rule_channel_double_free;
+extern const struct vf_rule hal_rule_map_registers_double_free;
+extern const struct vf_rule hal_rule_sg_double_put;
+extern const struct vf_rule hal_rule_put_with_common_buffers;
+extern const struct vf_rule hal_rule_put_with_channels;
+extern const struct vf_rule hal_rule_put_with_map_registers;
+extern const struct vf_rule hal_rule_put_with_sg_lists;
+extern const struct vf_rule hal_rule_channel_twice;
+extern const struct vf_rule hal_rule_map_beyond_grant;
+extern const struct vf_rule hal_rule_flush_missing;
+extern const struct vf_rule hal_rule_unlocked_buffer;
+extern const struct vf_rule hal_rule_free_while_mapped;
+extern const struct vf_rule hal_rule_irql;
+extern const struct vf_rule hal_rule_map_registers_over_max;
+extern const struct vf_rule hal_rule_flush_unmapped_buffer;
+extern const struct vf_rule hal_rule_adapter_after_put;
+extern const struct vf_rule hal_rule_null_adapter;
+extern const struct vf_rule hal_rule_va_outside_mdl;
+extern const struct vf_rule hal_rule_double_map;
+extern const struct vf_rule hal_rule_legacy_hal_call;
+extern const struct vf_rule hal_rule_bad_buffer;
+extern const struct vf_rule hal_rule_flush_unmapped_register;
+extern const struct vf_rule hal_rule_zero_length;
+extern const struct vf_rule hal_rule_buffer_too_small;
+extern const struct vf_rule hal_rule_unknown_description_version;
+extern const struct vf_rule hal_rule_bad_description;
+extern const struct vf_rule hal_rule_desc_not_zeroed;
+extern const struct vf_rule hal_rule_bad_allocation_action;
+extern const struct vf_rule hal_rule_free_count_mismatch;
+extern const struct vf_rule hal_rule_common_buffer_mismatch;
+extern const struct vf_rule hal_rule_counter_on_master;
+extern const struct vf_rule hal_rule_cpu_touch_owned;
+extern const struct vf_rule hal_rule_device_outside_mapping;
+extern const struct vf_rule hal_rule_device_wrong_direction;
+extern const struct vf_rule hal_rule_device_beyond_reach;
+extern const struct vf_rule hal_rule_stale_read;
+extern const struct vf_rule hal_rule_map_register_use_after_free;
+extern const struct vf_rule hal_rule_sdma_block_wrap;
+extern const struct vf_rule hal_rule_sdma_driver_port_access;
+extern const struct vf_rule hal_rule_sdma_illegal_mode;
+extern const struct vf_rule hal_rule_sdma_unsupported_command;
+extern const struct vf_rule hal_rule_wrong_release_api;
+extern const struct vf_rule hal_rule_flush_direction_mismatch;
+extern const struct vf_rule hal_rule_flush_range;
+extern const struct vf_rule hal_rule_leak_at_unload;
+
+#endif

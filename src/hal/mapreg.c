@@ -1,0 +1,343 @@
+/*
+ * src/hal/mapreg.c - one adapter's map-register file: the bitmap allocator,
+ * its FIFO wait queue, generations, and the logical-page index the bus uses.
+ *
+ * Models: map registers as a per-adapter table (spec/dma.md 4). Allocation
+ * takes the lowest run of n consecutive free registers; a request that
+ * cannot be served now waits in FIFO order and is granted from the free
+ * that makes room (spec/dma.md 3: a head waiter blocks later ones). There
+ * is no system-wide cap: each adapter owns its IoGetDmaAdapter count, so a
+ * request within the count is always eventually served.
+ * Invariants: nfree == clear bits among the first count; bits past count
+ * are set; a run start has run > 0 and covers exactly its registers;
+ * index_key/index_reg hold every mapped register's logical page unless
+ * index_dirty; grants happen only from the outermost hal_mapreg_free.
+ * Not modelled: map registers shared between adapters (Windows' master
+ * adapter): wdmsim gives each adapter its own file, so no adapter can
+ * starve another.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hal/hal.h"
+
+static unsigned words_for(unsigned count)
+{
+    return (count + 63) / 64;
+}
+
+int hal_mapreg_init(struct hal_mapreg_file *f, unsigned count)
+{
+    memset(f, 0, sizeof(*f));
+    unsigned nw = words_for(count);
+    unsigned cap = 16;
+    while (cap < 2 * count)
+        cap *= 2;
+    f->bitmap = calloc(nw ? nw : 1, sizeof(uint64_t));
+    f->reg = calloc(count ? count : 1, sizeof(struct hal_mapreg));
+    f->index_key = calloc(cap, sizeof(uint64_t));
+    f->index_reg = calloc(cap, sizeof(uint32_t));
+    if (!f->bitmap || !f->reg || !f->index_key || !f->index_reg) {
+        hal_mapreg_fini(f);
+        return -1;
+    }
+    f->count = count;
+    f->nfree = count;
+    f->index_cap = cap;
+    f->next_gen = 1;
+    if (count % 64)
+        f->bitmap[nw - 1] = ~0ULL << (count % 64); /* past the end: never free */
+    return 0;
+}
+
+void hal_mapreg_fini(struct hal_mapreg_file *f)
+{
+    free(f->bitmap);
+    free(f->reg);
+    free(f->index_key);
+    free(f->index_reg);
+    memset(f, 0, sizeof(*f));
+}
+
+/* First clear bit at or after i, or count. */
+static unsigned next_clear(const struct hal_mapreg_file *f, unsigned i)
+{
+    unsigned nw = words_for(f->count);
+    for (unsigned w = i / 64; w < nw; w++) {
+        uint64_t free_bits = ~f->bitmap[w];
+        if (w == i / 64)
+            free_bits &= ~0ULL << (i % 64);
+        if (free_bits)
+            return w * 64 + (unsigned)__builtin_ctzll(free_bits);
+    }
+    return f->count;
+}
+
+/* First set bit at or after i, or count (bits past count are set). */
+static unsigned next_set(const struct hal_mapreg_file *f, unsigned i)
+{
+    unsigned nw = words_for(f->count);
+    for (unsigned w = i / 64; w < nw; w++) {
+        uint64_t bits = f->bitmap[w];
+        if (w == i / 64)
+            bits &= ~0ULL << (i % 64);
+        if (bits) {
+            unsigned at = w * 64 + (unsigned)__builtin_ctzll(bits);
+            return at < f->count ? at : f->count;
+        }
+    }
+    return f->count;
+}
+
+static int find_run(const struct hal_mapreg_file *f, unsigned n)
+{
+    unsigned i = 0;
+    while (i + n <= f->count) {
+        unsigned start = next_clear(f, i);
+        if (start + n > f->count)
+            return -1;
+        unsigned end = next_set(f, start);
+        if (end - start >= n)
+            return (int)start;
+        i = end;
+    }
+    return -1;
+}
+
+static void set_bits(uint64_t *bm, unsigned first, unsigned n, bool on)
+{
+    for (unsigned i = first; i < first + n;) {
+        unsigned w = i / 64, b = i % 64, take = 64 - b;
+        if (take > first + n - i)
+            take = first + n - i;
+        uint64_t m = (take == 64 ? ~0ULL : ((1ULL << take) - 1)) << b;
+        if (on)
+            bm[w] |= m;
+        else
+            bm[w] &= ~m;
+        i += take;
+    }
+}
+
+static int take_run(struct hal_mapreg_file *f, unsigned n, uint32_t *gen)
+{
+    int first = find_run(f, n);
+    if (first < 0)
+        return -1;
+    set_bits(f->bitmap, (unsigned)first, n, true);
+    f->nfree -= n;
+    uint32_t g = f->next_gen;
+    f->next_gen = (f->next_gen + 1) & 0xFFFFF;
+    if (!f->next_gen)
+        f->next_gen = 1;
+    for (unsigned i = (unsigned)first; i < (unsigned)first + n; i++) {
+        f->reg[i].state = hal_reg_allocated;
+        f->reg[i].run = 0;
+    }
+    f->reg[first].run = (uint16_t)n;
+    f->reg[first].gen = g;
+    *gen = g;
+    return first;
+}
+
+int hal_mapreg_alloc(struct hal_mapreg_file *f, unsigned n, uint32_t *gen)
+{
+    if (n == 0 || n > f->count || n > f->nfree || f->wait_head)
+        return -1;
+    return take_run(f, n, gen);
+}
+
+void hal_mapreg_wait(struct hal_mapreg_file *f, struct hal_mapreg_waiter *w)
+{
+    w->next = NULL;
+    if (f->wait_tail)
+        f->wait_tail->next = w;
+    else
+        f->wait_head = w;
+    f->wait_tail = w;
+}
+
+bool hal_mapreg_cancel(struct hal_mapreg_file *f, struct hal_mapreg_waiter *w)
+{
+    struct hal_mapreg_waiter *prev = NULL;
+    for (struct hal_mapreg_waiter *p = f->wait_head; p; prev = p, p = p->next) {
+        if (p != w)
+            continue;
+        if (prev)
+            prev->next = p->next;
+        else
+            f->wait_head = p->next;
+        if (f->wait_tail == p)
+            f->wait_tail = prev;
+        return true;
+    }
+    return false;
+}
+
+void hal_mapreg_free(struct hal_mapreg_file *f, unsigned first, unsigned n)
+{
+    set_bits(f->bitmap, first, n, false);
+    f->nfree += n;
+    for (unsigned i = first; i < first + n; i++) {
+        if (f->reg[i].state == hal_reg_mapped)
+            hal_mapreg_set_unmapped(f, i);
+        f->reg[i].state = hal_reg_free;
+        f->reg[i].run = 0;
+    }
+    /* A grant may free registers itself (DeallocateObject): the outer loop
+     * serves the queue, never a nested one, so order stays FIFO. */
+    if (f->serving)
+        return;
+    f->serving = true;
+    while (f->wait_head) {
+        struct hal_mapreg_waiter *w = f->wait_head;
+        uint32_t gen;
+        int at = w->n <= f->nfree ? find_run(f, w->n) : -1;
+        if (at < 0)
+            break;
+        f->wait_head = w->next;
+        if (!f->wait_head)
+            f->wait_tail = NULL;
+        at = take_run(f, w->n, &gen);
+        w->grant(w->ctx, (unsigned)at, w->n, gen);
+    }
+    f->serving = false;
+}
+
+bool hal_mapreg_run_valid(const struct hal_mapreg_file *f, unsigned first, unsigned n, uint32_t gen)
+{
+    if (first >= f->count || n == 0 || n > f->count - first)
+        return false;
+    const struct hal_mapreg *r = &f->reg[first];
+    return r->state != hal_reg_free && r->run == n && r->gen == gen;
+}
+
+void hal_mapreg_set_mapped(struct hal_mapreg_file *f, unsigned i)
+{
+    if (f->reg[i].state != hal_reg_mapped)
+        f->nmapped++;
+    f->reg[i].state = hal_reg_mapped;
+    f->index_dirty = true;
+}
+
+void hal_mapreg_set_unmapped(struct hal_mapreg_file *f, unsigned i)
+{
+    if (f->reg[i].state == hal_reg_mapped)
+        f->nmapped--;
+    f->reg[i].state = hal_reg_allocated;
+    f->reg[i].op_start = false;
+    f->index_dirty = true;
+}
+
+static unsigned hash_page(uint64_t lpage, unsigned cap)
+{
+    return (unsigned)((lpage * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+}
+
+/* The first mapping of a logical page wins; a second register on the same
+ * page (two live mappings of one frame) is found by the bus's slow path. */
+static void index_rebuild(struct hal_mapreg_file *f)
+{
+    memset(f->index_key, 0, f->index_cap * sizeof(uint64_t));
+    for (unsigned i = 0; i < f->count; i++) {
+        if (f->reg[i].state != hal_reg_mapped)
+            continue;
+        uint64_t key = f->reg[i].target + 1;
+        unsigned h = hash_page(key - 1, f->index_cap);
+        while (f->index_key[h] && f->index_key[h] != key)
+            h = (h + 1) & (f->index_cap - 1);
+        if (!f->index_key[h]) {
+            f->index_key[h] = key;
+            f->index_reg[h] = i;
+        }
+    }
+    f->index_dirty = false;
+}
+
+int hal_mapreg_lookup(struct hal_mapreg_file *f, uint64_t lpage)
+{
+    if (!f->nmapped)
+        return -1;
+    /* Devices walk lists in order: try the last hit and its neighbour. */
+    for (unsigned k = 0; k < 2; k++) {
+        unsigned i = f->last_hit + k;
+        if (i < f->count && f->reg[i].state == hal_reg_mapped && f->reg[i].target == lpage) {
+            f->last_hit = i;
+            return (int)i;
+        }
+    }
+    if (f->index_dirty)
+        index_rebuild(f);
+    uint64_t key = lpage + 1;
+    for (unsigned h = hash_page(lpage, f->index_cap); f->index_key[h];
+         h = (h + 1) & (f->index_cap - 1)) {
+        if (f->index_key[h] == key) {
+            f->last_hit = f->index_reg[h];
+            return (int)f->index_reg[h];
+        }
+    }
+    return -1;
+}
+
+bool hal_mapreg_check(const struct hal_mapreg_file *f)
+{
+    unsigned clear = 0, mapped = 0;
+    for (unsigned i = 0; i < f->count; i++) {
+        bool set = (f->bitmap[i / 64] >> (i % 64)) & 1;
+        clear += !set;
+        if (set != (f->reg[i].state != hal_reg_free))
+            return false;
+        mapped += f->reg[i].state == hal_reg_mapped;
+    }
+    if (clear != f->nfree || mapped != f->nmapped)
+        return false;
+    for (unsigned i = 0; i < f->count;) {
+        if (f->reg[i].state == hal_reg_free) {
+            i++;
+            continue;
+        }
+        unsigned run = f->reg[i].run;
+        if (!run || i + run > f->count)
+            return false;
+        for (unsigned k = i + 1; k < i + run; k++)
+            if (f->reg[k].state == hal_reg_free || f->reg[k].run)
+                return false;
+        i += run;
+    }
+    return true;
+}
+
+/* ---- MapRegisterBase tokens ------------------------------------------------
+ * bits 63-48 tag 0xFFFE, 47-36 adapter id, 35-16 generation, 15-0 first.
+ * Non-canonical on purpose: a driver that dereferences it faults at once. */
+enum { base_tag = 0xFFFE };
+
+void *hal_base_encode(unsigned adapter_id, unsigned first, uint32_t gen)
+{
+    uint64_t v = ((uint64_t)base_tag << 48) | ((uint64_t)(adapter_id & 0xFFF) << 36) |
+                 ((uint64_t)(gen & 0xFFFFF) << 16) | (first & 0xFFFF);
+    return (void *)(uintptr_t)v;
+}
+
+bool hal_base_decode(const void *base, unsigned *adapter_id, unsigned *first, uint32_t *gen)
+{
+    uint64_t v = (uint64_t)(uintptr_t)base;
+    if ((v >> 48) != base_tag)
+        return false;
+    *adapter_id = (unsigned)((v >> 36) & 0xFFF);
+    *gen = (uint32_t)((v >> 16) & 0xFFFFF);
+    *first = (unsigned)(v & 0xFFFF);
+    return true;
+}
+
+const char *hal_dir_name(enum hal_dir dir)
+{
+    switch (dir) {
+    case hal_dir_to_device:
+        return "memory->device";
+    case hal_dir_from_device:
+        return "device->memory";
+    default:
+        return "none";
+    }
+}

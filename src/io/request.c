@@ -1,0 +1,149 @@
+/*
+ * src/io/request.c - what the I/O manager builds for a read, a write or a
+ * device I/O control request, and the wait for its completion.
+ *
+ * Models: spec/io.md 3 and 4. Read/write: DO_BUFFERED_IO gives a nonpaged
+ * SystemBuffer (write: copied in; read: copied out at completion up to
+ * Information); DO_DIRECT_IO gives a probed and locked MDL of the caller's
+ * buffer (read -> IoWriteAccess, write -> IoReadAccess; none for length 0);
+ * neither gives the raw UserBuffer. IOCTLs follow the method in the code:
+ * BUFFERED one max(In, Out) buffer; IN_/OUT_DIRECT SystemBuffer for the
+ * input and an MDL of the output probed for read / for write; NEITHER raw
+ * Type3InputBuffer and UserBuffer. The last stage of completion (irp.c)
+ * copies back, unlocks and frees.
+ * Invariants: runs on a kernel thread at PASSIVE_LEVEL (it may wait).
+ * Not modelled: file objects, IRP_MJ_CREATE/CLOSE sent on open/close,
+ * FILE_*_ACCESS checks against a handle, byte offsets.
+ */
+#include <string.h>
+
+#include "io/io_impl.h"
+#include "io/irp.h"
+
+/* The caller's buffer must be mapped (and writable when the device writes
+ * it): the I/O manager's probe, done before building so that host code
+ * needs no __try. */
+static bool buffer_ok(void *buf, uint32_t len, bool device_writes)
+{
+    struct mm *mm = &sys_get()->mm;
+    uint8_t *p = (uint8_t *)((uintptr_t)buf & ~(uintptr_t)(mm->page_size - 1));
+    for (; p < (uint8_t *)buf + len; p += mm->page_size) {
+        uint64_t *pte = mm_pte_of(mm, p);
+        if (!pte || !(*pte & mm_pte_valid) || (device_writes && !(*pte & mm_pte_write)))
+            return false;
+    }
+    return true;
+}
+
+static NTSTATUS lock_mdl(PIRP irp, void *buf, uint32_t len, bool device_writes, int mode)
+{
+    if (!buffer_ok(buf, len, device_writes))
+        return STATUS_ACCESS_VIOLATION;
+    PMDL m = IoAllocateMdl(buf, len, FALSE, FALSE, irp);
+    if (!m)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    /* Kernel-mode probe: the buffers are system VA until user processes exist. */
+    (void)mode;
+    MmProbeAndLockPages(m, KernelMode, device_writes ? IoWriteAccess : IoReadAccess);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS system_buffer(PIRP irp, uint32_t bytes, void *in, uint32_t in_len)
+{
+    if (!bytes)
+        return STATUS_SUCCESS;
+    void *b = ExAllocatePoolWithTag(NonPagedPoolNx, bytes, io_tag_sysbuf);
+    if (!b)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    memset(b, 0, bytes);
+    if (in_len)
+        memcpy(b, in, in_len);
+    irp->AssociatedIrp.SystemBuffer = b;
+    irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS build(PIRP irp, PDEVICE_OBJECT top, uint8_t major, uint32_t code, void *in,
+                      uint32_t in_len, void *out, uint32_t out_len, int mode)
+{
+    PIO_STACK_LOCATION loc = IoGetNextIrpStackLocation(irp);
+    loc->MajorFunction = major;
+    NTSTATUS st = STATUS_SUCCESS;
+    if (major == IRP_MJ_READ || major == IRP_MJ_WRITE) {
+        bool read = major == IRP_MJ_READ;
+        void *buf = read ? out : in;
+        uint32_t len = read ? out_len : in_len;
+        loc->Parameters.Read.Length = len;
+        irp->Flags |= read ? IRP_READ_OPERATION : IRP_WRITE_OPERATION;
+        irp->UserBuffer = buf;
+        if (top->Flags & DO_BUFFERED_IO) {
+            st = system_buffer(irp, len, read ? NULL : buf, read ? 0 : len);
+            if (read && len)
+                irp->Flags |= IRP_INPUT_OPERATION;
+            io_irp_set_out_len(irp, len);
+        } else if ((top->Flags & DO_DIRECT_IO) && len) {
+            st = lock_mdl(irp, buf, len, read, mode);
+        }
+        return st;
+    }
+    loc->Parameters.DeviceIoControl.IoControlCode = code;
+    loc->Parameters.DeviceIoControl.InputBufferLength = in_len;
+    loc->Parameters.DeviceIoControl.OutputBufferLength = out_len;
+    irp->UserBuffer = out;
+    switch (METHOD_FROM_CTL_CODE(code)) {
+    case METHOD_BUFFERED:
+        st = system_buffer(irp, in_len > out_len ? in_len : out_len, in, in_len);
+        if (out_len)
+            irp->Flags |= IRP_INPUT_OPERATION;
+        io_irp_set_out_len(irp, out_len);
+        break;
+    case METHOD_IN_DIRECT:
+    case METHOD_OUT_DIRECT:
+        st = system_buffer(irp, in_len, in, in_len);
+        if (NT_SUCCESS(st) && out_len)
+            st = lock_mdl(irp, out, out_len, METHOD_FROM_CTL_CODE(code) == METHOD_OUT_DIRECT,
+                          mode);
+        break;
+    default: /* METHOD_NEITHER */
+        loc->Parameters.DeviceIoControl.Type3InputBuffer = in;
+        break;
+    }
+    return st;
+}
+
+int32_t io_request(PDEVICE_OBJECT dev, uint8_t major, uint32_t code, void *in, uint32_t in_len,
+                   void *out, uint32_t out_len, int mode, uint64_t *information)
+{
+    *information = 0;
+    PDEVICE_OBJECT top = io_device_top(dev);
+    PIRP irp = io_irp_alloc(top->StackSize, true);
+    if (!irp)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    irp->RequestorMode = (KPROCESSOR_MODE)mode;
+    irp->Tail.Overlay.Thread = (PETHREAD)ke_current_thread(&sys_get()->ke);
+    NTSTATUS st = build(irp, top, major, code, in, in_len, out, out_len, mode);
+    if (!NT_SUCCESS(st)) {
+        /* Nothing reached a driver: undo as completion would. */
+        irp->IoStatus.Status = st;
+        IoCompleteRequest(irp, IO_NO_INCREMENT);
+        return st;
+    }
+    KEVENT *ev = ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(KEVENT), io_tag_irp);
+    if (!ev) {
+        irp->IoStatus.Status = STATUS_INSUFFICIENT_RESOURCES;
+        IoCompleteRequest(irp, IO_NO_INCREMENT);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    KeInitializeEvent(ev, NotificationEvent, FALSE);
+    IO_STATUS_BLOCK iosb = {.Status = STATUS_PENDING};
+    irp->UserEvent = ev;
+    irp->UserIosb = &iosb;
+    st = IoCallDriver(top, irp);
+    if (st == STATUS_PENDING) {
+        KeWaitForSingleObject(ev, Executive, KernelMode, FALSE, NULL);
+        st = iosb.Status;
+    }
+    *information = iosb.Information;
+    ExFreePoolWithTag(ev, io_tag_irp);
+    return st;
+}

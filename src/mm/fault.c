@@ -1,0 +1,116 @@
+/*
+ * src/mm/fault.c - the one SIGSEGV handler: page faults of simulated code.
+ *
+ * Models: the page-fault path of spec/memory.md 3. A host fault becomes a
+ * simulated page fault: the handler reads the faulting address (si_addr),
+ * the access from the x86 error code (bit 1 write, bit 4 instruction fetch)
+ * and the instruction pointer, then asks each registered resolver in
+ * order: special pool guard pages (src/ex), paged-out pageable pages
+ * (paging) ... A resolver returns "handled" (the access is retried) or
+ * stops the machine with a bug check: ke_bugcheck siglongjmps to ke_call,
+ * whose sigsetjmp saved the signal mask, so leaving the handler that way is
+ * sound. A fault nobody claims inside simulated memory is bug check 0x50
+ * PAGE_FAULT_IN_NONPAGED_AREA; anywhere else it is a wdmsim bug, and the
+ * default action (core dump) runs.
+ * Invariants: the handler runs on an alternate stack, so a fault on a
+ * fiber's guard page still reaches it.
+ * Not modelled: faults of other host threads than the one in the machine.
+ * The resolver list is process-wide, like the signal disposition it
+ * belongs to: resolvers are functions, the machine comes from sys_get().
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "sys.h"
+
+enum { max_resolvers = 8 };
+
+static mm_fault_resolver resolvers[max_resolvers];
+static unsigned nresolvers;
+static bool installed;
+static __thread void *alt_stack;
+
+void mm_fault_register(mm_fault_resolver fn)
+{
+    for (unsigned i = 0; i < nresolvers; i++)
+        if (resolvers[i] == fn)
+            return;
+    if (nresolvers < max_resolvers)
+        resolvers[nresolvers++] = fn;
+}
+
+static void not_ours(int sig)
+{
+    /* Back to the default action; returning re-executes the access, which
+     * faults again and dumps core where the bug is. */
+    signal(sig, SIG_DFL);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uctx)
+{
+    struct sys *sys = sys_get();
+    ucontext_t *uc = uctx;
+    void *addr = si->si_addr;
+    uint64_t err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
+    void *pc = (void *)uc->uc_mcontext.gregs[REG_RIP];
+    int access = (err & 0x10) ? 8 : (err & 2) ? 1 : 0;
+    if (!sys || !sys->booted) {
+        not_ours(sig);
+        return;
+    }
+    /* Resolvers run outside driver code too (wdmsim reading a trimmed
+     * pageable page on the host's behalf is paged in); only a stop needs
+     * a ke_call to land in. */
+    for (unsigned i = 0; i < nresolvers; i++)
+        if (resolvers[i](sys, addr, access, pc) == mm_fault_handled)
+            return;
+    if (sys->ke.stop_target && mm_pte_of(&sys->mm, addr)) {
+        /* P2 (x64, Windows 10 1507+): 0 read, 2 write, 0x10 execute. */
+        uint64_t p2 = access == 1 ? 2 : access == 8 ? 0x10 : 0;
+        ke_bugcheck(0x50, (uint64_t)(uintptr_t)addr, p2, (uint64_t)(uintptr_t)pc, 0, NULL,
+                    "%s of %p, which is not valid memory [instruction %p]",
+                    access == 1   ? "write"
+                    : access == 8 ? "execution"
+                                  : "read",
+                    addr, pc);
+    }
+    not_ours(sig);
+}
+
+int mm_fault_install(void)
+{
+    if (!alt_stack) {
+        size_t size = 64 * 1024;
+        alt_stack = malloc(size);
+        if (!alt_stack) {
+            fprintf(stderr, "wdmsim: allocating the fault handler's stack: out of memory\n");
+            return -1;
+        }
+        stack_t ss = {.ss_sp = alt_stack, .ss_size = size, .ss_flags = 0};
+        if (sigaltstack(&ss, NULL)) {
+            fprintf(stderr, "wdmsim: sigaltstack: %s\n", strerror(errno));
+            return -1;
+        }
+    }
+    /* Someone else (a test harness catching crashes) may have taken the
+     * signal since: take it back. */
+    struct sigaction cur;
+    if (installed && sigaction(SIGSEGV, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        cur.sa_sigaction == on_fault)
+        return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL)) {
+        fprintf(stderr, "wdmsim: sigaction(SIGSEGV): %s\n", strerror(errno));
+        return -1;
+    }
+    installed = true;
+    return 0;
+}

@@ -1,0 +1,355 @@
+/*
+ * tests/ex/test_pool.c - the pool allocators, called as kernel code.
+ *
+ * Spec: spec/memory.md 4. Alignment for every pool type, the page rules
+ * (a block under a page never crosses one; >= PAGE_SIZE starts on one),
+ * the seed's page-rounding example, zeroing and fill, tag counters,
+ * pageable PTEs of paged pool, MmGetPhysicalAddress on pool, raising on
+ * failure, ExAllocatePool2/3 flags, special pool placement.
+ */
+/* WDK tags are multi-character constants. */
+#pragma GCC diagnostic ignored "-Wmultichar"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <wdm.h>
+#include <wdmsim/wdmsim.h>
+
+#include "ex/pool_impl.h"
+#include "sys.h"
+
+static wdmsim *boot(const char *verifier)
+{
+    struct wdmsim_config cfg = {.seed = 7, .verifier = verifier};
+    wdmsim *sim;
+    struct wdmsim_error err;
+    assert_int_equal(wdmsim_boot(&cfg, &sim, &err), WDMSIM_OK);
+    return sim;
+}
+
+static void run(const char *verifier, void (*fn)(void *), void *arg)
+{
+    wdmsim *sim = boot(verifier);
+    int rc = wdmsim_call(sim, fn, arg);
+    if (rc != WDMSIM_OK)
+        wdmsim_report_print(sim, stderr);
+    assert_int_equal(rc, WDMSIM_OK);
+    wdmsim_shutdown(sim);
+}
+
+/* ---- alignment and page rules ------------------------------------------------- */
+
+static void alignment_body(void *arg)
+{
+    (void)arg;
+    static const POOL_TYPE types[] = {NonPagedPool,
+                                      PagedPool,
+                                      NonPagedPoolCacheAligned,
+                                      PagedPoolCacheAligned,
+                                      NonPagedPoolNx,
+                                      NonPagedPoolNxCacheAligned,
+                                      NonPagedPool | POOL_COLD_ALLOCATION,
+                                      PagedPool | POOL_NX_ALLOCATION};
+    uint64_t page = sys_get()->mm.page_size;
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+        bool ca = (types[t] & 4) != 0;
+        void *keep[64];
+        int nkeep = 0;
+        for (SIZE_T n = 1; n <= 3 * page; n += (n < 256 ? 7 : 331)) {
+            uint8_t *p = ExAllocatePoolWithTag(types[t], n, 'tseT');
+            assert_non_null(p);
+            uintptr_t a = (uintptr_t)p;
+            if (n >= page)
+                assert_int_equal(a & (page - 1), 0);
+            else
+                assert_int_equal(a & (ca ? 63 : 15), 0);
+            if (n <= page) /* never crosses a page boundary */
+                assert_true((a & ~(page - 1)) == ((a + n - 1) & ~(page - 1)));
+            memset(p, 0xEE, n);
+            if (nkeep < 64 && (n % 3) == 0)
+                keep[nkeep++] = p;
+            else
+                ExFreePoolWithTag(p, 'tseT');
+        }
+        while (nkeep)
+            ExFreePoolWithTag(keep[--nkeep], 'tseT');
+    }
+}
+
+static void test_alignment_every_type(void **state)
+{
+    (void)state;
+    run("none", alignment_body, NULL);
+    run("standard", alignment_body, NULL);
+}
+
+/* The seed's example: a 5 KB request occupies 8 KB; 4 KB and 1 KB in two
+ * requests occupy 5 KB (and the 1 KB block's 16-byte header). */
+static void rounding_body(void *arg)
+{
+    (void)arg;
+    struct ex *ex = &sys_get()->ex;
+    void *a = ExAllocatePoolWithTag(NonPagedPoolNx, 5 * 1024, 'tseT');
+    void *b = ExAllocatePoolWithTag(NonPagedPoolNx, 4 * 1024, 'tseT');
+    void *c = ExAllocatePoolWithTag(NonPagedPoolNx, 1 * 1024, 'tseT');
+    assert_int_equal(ex_pool_block_bytes(ex, a), 8192);
+    assert_int_equal(ex_pool_block_bytes(ex, b) + ex_pool_block_bytes(ex, c), 5 * 1024 + 16);
+    /* The threshold: PAGE_SIZE - 32 is the largest small block. */
+    void *d = ExAllocatePoolWithTag(NonPagedPoolNx, 4064, 'tseT');
+    void *e = ExAllocatePoolWithTag(NonPagedPoolNx, 4065, 'tseT');
+    assert_int_equal(ex_pool_block_bytes(ex, d), 4080);
+    assert_int_equal(ex_pool_block_bytes(ex, e), 4096);
+    assert_int_equal((uintptr_t)e & 4095, 0);
+    ExFreePoolWithTag(a, 'tseT');
+    ExFreePoolWithTag(b, 'tseT');
+    ExFreePoolWithTag(c, 'tseT');
+    ExFreePool(d);
+    ExFreePool(e);
+    assert_int_equal(ex_pool_block_bytes(ex, a), 0);
+}
+
+static void test_page_rounding(void **state)
+{
+    (void)state;
+    run("standard", rounding_body, NULL);
+}
+
+/* ---- contents, tracking, physical addresses ------------------------------------- */
+
+static void contents_body(void *arg)
+{
+    (void)arg;
+    struct sys *sys = sys_get();
+    uint8_t *z = ExAllocatePool2(POOL_FLAG_NON_PAGED, 300, 'oreZ');
+    assert_non_null(z);
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(z[i], 0);
+    memset(z, 0x11, 300);
+    ExFreePoolWithTag(z, 'oreZ');
+    /* Reused at once from the cache: ExAllocatePool2 zeroes again, the
+     * uninitialized kinds show the seeded fill. */
+    z = ExAllocatePool2(POOL_FLAG_NON_PAGED, 300, 'oreZ');
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(z[i], 0);
+    uint8_t *u = ExAllocatePoolWithTag(NonPagedPoolNx, 300, 'liFx');
+    assert_int_equal(u[0], sys->ex.fill);
+    assert_int_not_equal(u[0], 0);
+    uint8_t *uz = ExAllocatePoolZero(PagedPool, 50, 'liFx');
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(uz[i], 0);
+    ExFreePool(z);
+    ExFreePool(u);
+    ExFreePool(uz);
+}
+
+static void test_zeroing_and_fill(void **state)
+{
+    (void)state;
+    run("standard", contents_body, NULL);
+}
+
+static void tracking_body(void *arg)
+{
+    (void)arg;
+    struct ex *ex = &sys_get()->ex;
+    void *p[10];
+    for (int i = 0; i < 10; i++)
+        p[i] = ExAllocatePoolWithTag(PagedPool, 100, 'kcrT');
+    void *big = ExAllocatePoolWithTag(NonPagedPoolNx, 10000, 'kcrT');
+    struct ex_tag_stat s = ex_pool_tag_stat(ex, 'kcrT', ex_kind_paged);
+    assert_int_equal(s.allocs, 10);
+    assert_int_equal(s.frees, 0);
+    assert_int_equal(s.bytes, 10 * 128); /* 100 -> 7 units of 16 + header = 128 */
+    s = ex_pool_tag_stat(ex, 'kcrT', ex_kind_nx);
+    assert_int_equal(s.bytes, 12288);
+    for (int i = 0; i < 10; i++)
+        ExFreePoolWithTag(p[i], 'kcrT');
+    ExFreePoolWithTag(big, 'kcrT');
+    s = ex_pool_tag_stat(ex, 'kcrT', -1);
+    assert_int_equal(s.allocs, 11);
+    assert_int_equal(s.frees, 11);
+    assert_int_equal(s.bytes, 0);
+    /* ExAllocatePool's tag is "None" */
+    void *n = ExAllocatePool(NonPagedPoolNx, 8);
+    assert_int_equal(ex_pool_tag_stat(ex, 'enoN', -1).allocs, 1);
+    ExFreePool(n);
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    ex_pool_usage_print(ex, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "Trck"));
+    assert_non_null(strstr(buf, "Allocs"));
+}
+
+static void test_tag_tracking(void **state)
+{
+    (void)state;
+    run("none", tracking_body, NULL);
+}
+
+static void physical_body(void *arg)
+{
+    (void)arg;
+    struct sys *sys = sys_get();
+    uint8_t *p = ExAllocatePoolWithTag(PagedPool, 200, 'syhP');
+    uint8_t *q = ExAllocatePoolWithTag(NonPagedPoolNx, 3 * 4096, 'syhP');
+    PHYSICAL_ADDRESS pa = MmGetPhysicalAddress(p);
+    assert_true(pa.QuadPart != 0);
+    assert_int_equal(pa.QuadPart & 4095, (uintptr_t)p & 4095);
+    /* the same bytes through the machine's direct map */
+    p[5] = 0x77;
+    assert_int_equal(*(uint8_t *)machine_pa_ptr(&sys->machine, (uint64_t)pa.QuadPart + 5), 0x77);
+    assert_true(MmGetPhysicalAddress(q + 8192).QuadPart != 0);
+    /* paged pool is pageable in its PTE; nonpaged is not */
+    assert_true(*mm_pte_of(&sys->mm, p) & mm_pte_pageable);
+    assert_false(*mm_pte_of(&sys->mm, q) & mm_pte_pageable);
+    ExFreePool(p);
+    ExFreePool(q);
+}
+
+static void test_physical_address(void **state)
+{
+    (void)state;
+    run("standard", physical_body, NULL);
+}
+
+/* ---- ExAllocatePool2 / 3, quota, raising ---------------------------------------- */
+
+static void pool2_body(void *arg)
+{
+    (void)arg;
+    assert_null(ExAllocatePool2(POOL_FLAG_NON_PAGED | POOL_FLAG_PAGED, 10, 'looP'));
+    assert_null(ExAllocatePool2(0, 10, 'looP'));
+    assert_null(ExAllocatePool2(POOL_FLAG_NON_PAGED | POOL_FLAG_RESERVED1, 10, 'looP'));
+    assert_null(ExAllocatePool2(POOL_FLAG_NON_PAGED, 10, 0));
+    /* unknown optional (high) bits are ignored */
+    void *p = ExAllocatePool2(POOL_FLAG_NON_PAGED | 0x4000000000ULL, 10, 'looP');
+    assert_non_null(p);
+    ExFreePoolWithTag(p, 'looP');
+    p = ExAllocatePool2(POOL_FLAG_PAGED | POOL_FLAG_CACHE_ALIGNED, 10, 'looP');
+    assert_int_equal((uintptr_t)p & 63, 0);
+    ExFreePool(p);
+    POOL_EXTENDED_PARAMETER x = {0};
+    x.Type = PoolExtendedParameterPriority;
+    x.Priority = HighPoolPriority;
+    p = ExAllocatePool3(POOL_FLAG_NON_PAGED_EXECUTE, 64, 'looP', &x, 1);
+    assert_non_null(p);
+    ExFreePool2(p, 'looP', NULL, 0);
+    x.Type = PoolExtendedParameterSecurePool;
+    assert_null(ExAllocatePool3(POOL_FLAG_NON_PAGED, 64, 'looP', &x, 1));
+    /* quota: fails instead of raising when told to */
+    assert_null(ExAllocatePoolWithQuotaTag(NonPagedPoolNx | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE,
+                                           (SIZE_T)1 << 50, 'looP'));
+    p = ExAllocatePoolWithQuota(PagedPool, 64);
+    assert_non_null(p);
+    ExFreePool(p);
+    assert_null(ExAllocatePoolWithTag(NonPagedPoolNx, (SIZE_T)1 << 50, 'looP'));
+}
+
+static void test_pool2_pool3_quota(void **state)
+{
+    (void)state;
+    run("standard", pool2_body, NULL);
+}
+
+static void raise_body(void *arg)
+{
+    (void)arg;
+    ExAllocatePoolWithTag(NonPagedPoolNx | POOL_RAISE_IF_ALLOCATION_FAILURE, (SIZE_T)1 << 50,
+                          'looP');
+}
+
+static void quota_raise_body(void *arg)
+{
+    (void)arg;
+    ExAllocatePoolWithQuotaTag(NonPagedPoolNx, (SIZE_T)1 << 50, 'looP');
+}
+
+static void test_raise_on_failure(void **state)
+{
+    (void)state;
+    void (*bodies[])(void *) = {raise_body, quota_raise_body};
+    for (int i = 0; i < 2; i++) {
+        wdmsim *sim = boot("standard");
+        assert_int_equal(wdmsim_call(sim, bodies[i], NULL), WDMSIM_STOPPED);
+        const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
+        assert_int_equal(bc->code, 0x1E);
+        assert_int_equal(bc->parameters[0], 0xC000009A);
+        wdmsim_shutdown(sim);
+    }
+}
+
+/* ---- special pool from the host (POOL_FLAG_SPECIAL_POOL) ------------------------- */
+
+static void special_body(void *arg)
+{
+    (void)arg;
+    struct ex *ex = &sys_get()->ex;
+    uint8_t *p = ExAllocatePool2(POOL_FLAG_NON_PAGED | POOL_FLAG_SPECIAL_POOL, 100, 'cepS');
+    assert_non_null(p);
+    assert_true(ex_special_owns(ex, p));
+    /* verify end: the block ends as near the page end as 16 bytes allow */
+    assert_int_equal(((uintptr_t)p + 112) & 4095, 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(p[i], 0);
+    assert_true(MmGetPhysicalAddress(p).QuadPart != 0);
+    ExFreePoolWithTag(p, 'cepS');
+    assert_false(MmIsAddressValid(p));
+}
+
+static void test_special_pool_placement(void **state)
+{
+    (void)state;
+    run("standard,special-pool", special_body, NULL);
+}
+
+/* ---- many blocks: coalescing gives pages back ------------------------------------- */
+
+static void churn_body(void *arg)
+{
+    (void)arg;
+    struct ex *ex = &sys_get()->ex;
+    enum { n = 5000 };
+    static void *p[n];
+    uint64_t before = ex_pool_pages(ex);
+    uint32_t x = 12345;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < n; i++) {
+            x = x * 1103515245 + 12345;
+            p[i] = ExAllocatePoolWithTag(i & 1 ? PagedPool : NonPagedPoolNx, 16 + (x >> 8) % 2000,
+                                         'nruC');
+            assert_non_null(p[i]);
+        }
+        for (int i = 0; i < n; i++)
+            ExFreePoolWithTag(p[(i * 7919) % n], 'nruC');
+    }
+    assert_int_equal(ex_pool_tag_stat(ex, 'nruC', -1).bytes, 0);
+    /* Blocks parked in the processor caches (about 8 KiB per size) pin
+     * their pages until a trim; then only a few empty pages stay. */
+    ex_pool_trim(ex);
+    assert_true(ex_pool_pages(ex) - before <= 2 * 16 + 1);
+}
+
+static void test_churn_returns_pages(void **state)
+{
+    (void)state;
+    run("none", churn_body, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alignment_every_type), cmocka_unit_test(test_page_rounding),
+        cmocka_unit_test(test_zeroing_and_fill),     cmocka_unit_test(test_tag_tracking),
+        cmocka_unit_test(test_physical_address),     cmocka_unit_test(test_pool2_pool3_quota),
+        cmocka_unit_test(test_raise_on_failure),     cmocka_unit_test(test_special_pool_placement),
+        cmocka_unit_test(test_churn_returns_pages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
