@@ -11,12 +11,13 @@
  *   fixed64     batches of 1000 allocations of 64 bytes, then their frees
  * Each (allocator, workload) runs in its own forked process, three times,
  * and the median time is printed with the process's peak memory against
- * the peak live bytes. The pool runs with the verifier off ("none"): tag
- * tracking stays on, as it always is. jemalloc and mimalloc are dlopen'ed
- * RTLD_LOCAL, so they never replace malloc in this process.
- * Usage: bench_pool [quick]   (quick: a tenth of the operations)
+ * the peak live bytes. jemalloc runs in bench_pool_jemalloc, the same code
+ * linked with libjemalloc (its TLS model forbids dlopen). The pool runs with the verifier off
+ * ("none"): tag tracking stays on, as it always is. mimalloc is dlopen'ed RTLD_LOCAL, so it never
+ * replaces malloc in this process. Usage: bench_pool [quick]   (quick: a tenth of the operations)
  */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,11 @@ static int open_lib(const char *lib, const char *m, const char *f)
 /* ---- workloads ------------------------------------------------------------------------ */
 
 static uint64_t ops_scale = 10;
+#ifdef BENCH_LINKED_JEMALLOC
+static const bool linked_jemalloc = true;
+#else
+static const bool linked_jemalloc = false;
+#endif
 static uint64_t peak_live;
 
 static inline uint64_t xorshift(uint64_t *s)
@@ -283,9 +289,9 @@ static void measure(int which, int workload, struct result *out)
     } else if (which == 1) {
         a = (struct alloc){"glibc", malloc, free};
     } else if (which == 2) {
-        if (open_lib("libjemalloc.so.2", "malloc", "free"))
-            exit(2);
-        a = (struct alloc){"jemalloc", dl_alloc_fn, dl_free_fn};
+        /* bench_pool_jemalloc links jemalloc, which then is its malloc
+         * (libjemalloc cannot be dlopen'ed: its TLS is initial-exec). */
+        a = (struct alloc){"jemalloc", malloc, free};
     } else {
         if (open_lib("libmimalloc.so.2", "mi_malloc", "mi_free"))
             exit(2);
@@ -317,6 +323,18 @@ static int fork_measure(int which, int workload, struct result *out)
     if (pipe(fd))
         return -1;
     pid_t pid = fork();
+    if (pid == 0 && which == 2 && !linked_jemalloc) {
+        char self[4096], w[8];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+        if (n <= 0)
+            _exit(4);
+        self[n] = 0;
+        strcat(self, "_jemalloc");
+        snprintf(w, sizeof(w), "%d", workload);
+        dup2(fd[1], 1);
+        execl(self, self, "raw", "2", w, (char *)NULL);
+        _exit(5);
+    }
     if (pid == 0) {
         close(fd[0]);
         struct result r = {0};
@@ -335,6 +353,17 @@ static int fork_measure(int which, int workload, struct result *out)
 
 int main(int argc, char **argv)
 {
+    if (argc > 3 && !strcmp(argv[1], "raw")) {
+        struct result r = {0};
+        measure(atoi(argv[2]), atoi(argv[3]), &r);
+        return write(1, &r, sizeof(r)) == sizeof(r) ? 0 : 3;
+    }
+    if (argc > 3 && !strcmp(argv[1], "one")) {
+        struct result r = {0};
+        measure(atoi(argv[2]), atoi(argv[3]), &r);
+        printf("%llu ps/op\n", (unsigned long long)r.ps_per_op);
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "quick"))
         ops_scale = 1;
     static const char *const names[] = {"ExAllocatePoolWithTag", "glibc malloc", "jemalloc",

@@ -76,27 +76,19 @@ struct pio_regdef {
 };
 
 static const struct pio_regdef bar1_regs[] = {
-    {0x000, 4, pio_ro, pio_reg_id, "ID"},
-    {0x004, 4, pio_ro, pio_reg_version, "VERSION"},
-    {0x008, 4, pio_ro, pio_reg_depth, "DEPTH"},
-    {0x00C, 4, pio_ro, pio_reg_level, "LEVEL"},
-    {0x010, 4, pio_ro, pio_reg_status, "STATUS"},
-    {0x014, 4, pio_w1, pio_reg_ctrl, "CTRL"},
-    {0x018, 4, pio_rw, pio_reg_thresh, "THRESH"},
-    {0x01C, 4, pio_rw, pio_reg_ien, "IEN"},
-    {0x020, 4, pio_rw1c, pio_reg_isr, "ISR"},
-    {0x024, 4, pio_ro, pio_reg_ovfcnt, "OVFCNT"},
+    {0x000, 4, pio_ro, pio_reg_id, "ID"},         {0x004, 4, pio_ro, pio_reg_version, "VERSION"},
+    {0x008, 4, pio_ro, pio_reg_depth, "DEPTH"},   {0x00C, 4, pio_ro, pio_reg_level, "LEVEL"},
+    {0x010, 4, pio_ro, pio_reg_status, "STATUS"}, {0x014, 4, pio_w1, pio_reg_ctrl, "CTRL"},
+    {0x018, 4, pio_rw, pio_reg_thresh, "THRESH"}, {0x01C, 4, pio_rw, pio_reg_ien, "IEN"},
+    {0x020, 4, pio_rw1c, pio_reg_isr, "ISR"},     {0x024, 4, pio_ro, pio_reg_ovfcnt, "OVFCNT"},
     {0x028, 4, pio_ro, pio_reg_unfcnt, "UNFCNT"},
 };
 
 static const struct pio_regdef bar0_regs[] = {
     {0x0, 0, pio_rw, pio_reg_data, "DATA"}, /* width 1, 2 or 4 */
-    {0x4, 1, pio_ro, pio_reg_status, "STATUS"},
-    {0x5, 1, pio_w1, pio_reg_ctrl, "CTRL"},
-    {0x6, 1, pio_rw, pio_reg_ien, "IEN"},
-    {0x7, 1, pio_rw1c, pio_reg_isr, "ISR"},
-    {0x8, 4, pio_ro, pio_reg_level, "LEVEL"},
-    {0xC, 4, pio_rw, pio_reg_thresh, "THRESH"},
+    {0x4, 1, pio_ro, pio_reg_status, "STATUS"}, {0x5, 1, pio_w1, pio_reg_ctrl, "CTRL"},
+    {0x6, 1, pio_rw, pio_reg_ien, "IEN"},       {0x7, 1, pio_rw1c, pio_reg_isr, "ISR"},
+    {0x8, 4, pio_ro, pio_reg_level, "LEVEL"},   {0xC, 4, pio_rw, pio_reg_thresh, "THRESH"},
 };
 
 struct pio_inject {
@@ -107,12 +99,12 @@ struct pio_inject {
 struct piofifo {
     wdmsim_dev *dev;
     uint32_t depth;
-    uint8_t *fifo;       /* ring of depth bytes */
-    uint32_t head;       /* index of the oldest byte */
+    uint8_t *fifo; /* ring of depth bytes */
+    uint32_t head; /* index of the oldest byte */
     uint32_t level;
-    uint32_t sticky;     /* STATUS.OVF | STATUS.UNF */
+    uint32_t sticky; /* STATUS.OVF | STATUS.UNF */
     uint32_t thresh, ien, isr, ovfcnt, unfcnt;
-    bool line;           /* INTA# as last driven */
+    bool line; /* INTA# as last driven */
     uint64_t io_cost_ns, mmio_cost_ns;
     struct pio_inject inject[pio_max_inject];
     unsigned ninject;
@@ -244,24 +236,37 @@ static void ctrl(struct piofifo *p, uint32_t v, uint32_t valid_mask)
 static uint32_t reg_read(struct piofifo *p, enum pio_reg r)
 {
     switch (r) {
-    case pio_reg_id: return pio_id;
-    case pio_reg_version: return pio_version;
-    case pio_reg_depth: return p->depth;
-    case pio_reg_level: return p->level;
-    case pio_reg_status: return status(p);
-    case pio_reg_thresh: return p->thresh;
-    case pio_reg_ien: return p->ien;
-    case pio_reg_isr: return p->isr;
-    case pio_reg_ovfcnt: return p->ovfcnt;
-    case pio_reg_unfcnt: return p->unfcnt;
-    default: return 0; /* CTRL (W1) and unlisted offsets read 0 */
+    case pio_reg_id:
+        return pio_id;
+    case pio_reg_version:
+        return pio_version;
+    case pio_reg_depth:
+        return p->depth;
+    case pio_reg_level:
+        return p->level;
+    case pio_reg_status:
+        return status(p);
+    case pio_reg_thresh:
+        return p->thresh;
+    case pio_reg_ien:
+        return p->ien;
+    case pio_reg_isr:
+        return p->isr;
+    case pio_reg_ovfcnt:
+        return p->ovfcnt;
+    case pio_reg_unfcnt:
+        return p->unfcnt;
+    default:
+        return 0; /* CTRL (W1) and unlisted offsets read 0 */
     }
 }
 
 static void reg_write(struct piofifo *p, const struct pio_regdef *d, uint32_t v)
 {
     switch (d->reg) {
-    case pio_reg_ctrl: ctrl(p, v, pio_ctrl_valid); break;
+    case pio_reg_ctrl:
+        ctrl(p, v, pio_ctrl_valid);
+        break;
     case pio_reg_thresh:
         if (v > p->depth)
             wdmsim_dev_report(p->dev, WDMSIM_REPORT_VIOLATION, "THRESH_RANGE",
@@ -280,7 +285,8 @@ static void reg_write(struct piofifo *p, const struct pio_regdef *d, uint32_t v)
             p->isr &= ~(v & pio_int_valid);
         update_line(p);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -443,8 +449,7 @@ static int piofifo_realize(void *state, wdmsim_dev *dev, char *err, size_t errle
         return -1;
     p->fifo = calloc(p->depth, 1);
     if (!p->fifo) {
-        snprintf(err, errlen, "device '%s': out of host memory for the FIFO",
-                 wdmsim_dev_name(dev));
+        snprintf(err, errlen, "device '%s': out of host memory for the FIFO", wdmsim_dev_name(dev));
         return -1;
     }
     for (unsigned i = 0; i < p->ninject; i++)

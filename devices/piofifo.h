@@ -15,9 +15,9 @@ enum piofifo_path { piofifo_path_port, piofifo_path_mmio, piofifo_path_host, pio
 struct piofifo_stats {
     uint64_t accesses[piofifo_paths][4]; /* by width 1, 2, 4, 8 */
     uint64_t pushed[piofifo_paths], popped[piofifo_paths];
-    uint64_t ovf_total, unf_total;       /* not cleared by CLRERR */
+    uint64_t ovf_total, unf_total; /* not cleared by CLRERR */
     uint32_t max_level;
-    uint64_t irq_edges;                  /* INTA# rising edges */
+    uint64_t irq_edges; /* INTA# rising edges */
     uint32_t level;
 };
 

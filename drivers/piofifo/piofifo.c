@@ -10,9 +10,9 @@
  * (piofifo_ioctl.h). Written only against <wdm.h>.
  */
 #include <wdm.h>
+#include <ntstrsafe.h>
 
 #include "piofifo_ioctl.h"
-
 
 enum {
     REG_ID = 0x000,
@@ -28,8 +28,8 @@ enum {
 typedef struct _PIO_EXT {
     PDEVICE_OBJECT Self;
     PDEVICE_OBJECT Lower;
-    PUCHAR Port;       /* BAR0 translated port base */
-    PUCHAR Regs;       /* BAR1 through MmMapIoSpace */
+    PUCHAR Port; /* BAR0 translated port base */
+    PUCHAR Regs; /* BAR1 through MmMapIoSpace */
     SIZE_T RegsLength;
     ULONG Depth;
     UNICODE_STRING Link;
@@ -131,7 +131,8 @@ NTSTATUS PioReadWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         return Complete(Irp, STATUS_DEVICE_NOT_READY, 0);
     if (len == 0)
         return Complete(Irp, STATUS_SUCCESS, 0);
-    PUCHAR va = MmGetSystemAddressForMdlSafe(Irp->MdlAddress, NormalPagePriority | MdlMappingNoExecute);
+    PUCHAR va =
+        MmGetSystemAddressForMdlSafe(Irp->MdlAddress, NormalPagePriority | MdlMappingNoExecute);
     if (!va)
         return Complete(Irp, STATUS_INSUFFICIENT_RESOURCES, 0);
     ULONG n = sl->MajorFunction == IRP_MJ_READ ? PopMmio(x, va, len) : PushPort(x, va, len);

@@ -65,10 +65,10 @@ struct wdmsim_device_model {
     uint8_t class_code[3]; /* prog-if, subclass, class */
     struct wdmsim_bar bar[WDMSIM_MAX_BARS];
     /* ISA resources (bus == WDMSIM_BUS_ISA): defaults; the config may move them */
-    uint32_t isa_ports;      /* number of I/O ports */
-    uint32_t isa_port_base;  /* default base */
-    int isa_irq;             /* default IRQ, -1 none */
-    int isa_dma;             /* default DMA channel, -1 none */
+    uint32_t isa_ports;     /* number of I/O ports */
+    uint32_t isa_port_base; /* default base */
+    int isa_irq;            /* default IRQ, -1 none */
+    int isa_dma;            /* default DMA channel, -1 none */
     /* knob names the model accepts (NULL-terminated); resources are the bus's */
     const char *const *knobs;
     size_t state_size;

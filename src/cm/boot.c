@@ -170,8 +170,7 @@ int cm_ensure_service_key(struct cm *cm, const char *service)
     char image[300];
     snprintf(image, sizeof(image), "\\SystemRoot\\System32\\drivers\\%s.sys", service);
     if (set_dword(cm, k, "Type", 1) || set_dword(cm, k, "Start", 3) ||
-        set_dword(cm, k, "ErrorControl", 1) ||
-        set_string(cm, k, "ImagePath", REG_EXPAND_SZ, image))
+        set_dword(cm, k, "ErrorControl", 1) || set_string(cm, k, "ImagePath", REG_EXPAND_SZ, image))
         return -1;
     return 0;
 }

@@ -32,48 +32,49 @@ struct vf_rule;
 
 /* Windows' limits (docs "Registry element size limits"). */
 enum {
-    cm_max_key_name = 255,      /* characters in one key name */
-    cm_max_value_name = 16383,  /* characters in a value name */
+    cm_max_key_name = 255,       /* characters in one key name */
+    cm_max_value_name = 16383,   /* characters in a value name */
     cm_max_value_size = 1 << 20, /* wdmsim: bytes of one value (hivex writes no big-data cells) */
-    cm_max_link_hops = 16,      /* symbolic links followed while opening one path */
+    cm_max_link_hops = 16,       /* symbolic links followed while opening one path */
+    cm_max_depth = 512,          /* levels below \REGISTRY */
 };
 
 struct cm_value {
     uint16_t *name; /* not NUL-terminated; "" is the default value */
     uint16_t name_len;
     uint32_t type;
-    uint8_t *data;  /* size bytes, followed by two zero bytes (strings end safely) */
+    uint8_t *data; /* size bytes, followed by two zero bytes (strings end safely) */
     uint32_t size;
 };
 
 struct cm_key {
     uint16_t *name;
     uint16_t name_len;
-    struct cm_key *parent;    /* NULL for \REGISTRY and for deleted keys */
-    struct cm_key **sub;      /* sorted by cm_name_cmp */
+    struct cm_key *parent; /* NULL for \REGISTRY and for deleted keys */
+    struct cm_key **sub;   /* sorted by cm_name_cmp */
     uint32_t nsub, capsub;
-    struct cm_value *val;     /* in creation order (enumeration order) */
+    struct cm_value *val; /* in creation order (enumeration order) */
     uint32_t nval, capval;
-    uint16_t *cls;            /* class name, or NULL */
+    uint16_t *cls; /* class name, or NULL */
     uint16_t cls_len;
-    uint64_t last_write;      /* FILETIME (100 ns since 1601) */
-    uint32_t handles;         /* open handles to this key */
+    uint64_t last_write; /* FILETIME (100 ns since 1601) */
+    uint32_t handles;    /* open handles to this key */
     bool is_volatile;
-    bool is_link;             /* REG_OPTION_CREATE_LINK: target in SymbolicLinkValue */
+    bool is_link; /* REG_OPTION_CREATE_LINK: target in SymbolicLinkValue */
     bool deleted;
 };
 
 struct cm_handle {
-    struct cm_key *key;       /* NULL: free slot */
-    uint32_t access;          /* granted access (generic rights mapped) */
+    struct cm_key *key; /* NULL: free slot */
+    uint32_t access;    /* granted access (generic rights mapped) */
 };
 
 /* A device instance that IoOpenDeviceRegistryKey / IoGetDeviceProperty know. */
 struct cm_device {
-    const void *pdo;          /* the DEVICE_OBJECT the PnP manager made */
-    char instance[200];       /* e.g. "PCI\VEN_8086&DEV_100E\3&1&0" */
-    char class_guid[39];      /* "{4d36e972-e325-11ce-bfc1-08002be10318}" or "" */
-    unsigned driver_index;    /* NNNN of Control\Class\{guid}\NNNN */
+    const void *pdo;       /* the DEVICE_OBJECT the PnP manager made */
+    char instance[200];    /* e.g. "PCI\VEN_8086&DEV_100E\3&1&0" */
+    char class_guid[39];   /* "{4d36e972-e325-11ce-bfc1-08002be10318}" or "" */
+    unsigned driver_index; /* NNNN of Control\Class\{guid}\NNNN */
     uint32_t bus_number, address, ui_number;
 };
 
@@ -83,9 +84,9 @@ struct cm {
     uint32_t nhandle, caphandle;
     struct cm_device *device;
     uint32_t ndevice;
-    char *hive_path;          /* SYSTEM hive file, or NULL (not persisted) */
-    bool dirty;               /* SYSTEM changed since the last flush */
-    uint64_t clock;           /* last FILETIME handed out (deterministic) */
+    char *hive_path; /* SYSTEM hive file, or NULL (not persisted) */
+    bool dirty;      /* SYSTEM changed since the last flush */
+    uint64_t clock;  /* last FILETIME handed out (deterministic) */
 };
 
 /* ---- lifetime (boot.c) --------------------------------------------------- */
@@ -184,8 +185,7 @@ int32_t cm_rtl_key(struct cm *cm, uint32_t relative_to, const uint16_t *path, bo
  * into buf (len bytes): STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW (prefix
  * written), STATUS_BUFFER_TOO_SMALL (nothing written), INVALID_PARAMETER
  * (class; for enumeration only Basic, Node, Full); *result = full size. */
-int32_t cm_info_value(const struct cm_value *v, int cls, void *buf, uint32_t len,
-                      uint32_t *result);
+int32_t cm_info_value(const struct cm_value *v, int cls, void *buf, uint32_t len, uint32_t *result);
 int32_t cm_info_key(const struct cm_key *k, int cls, bool enumerating, void *buf, uint32_t len,
                     uint32_t *result);
 

@@ -94,8 +94,7 @@ int cm_device_add(struct cm *cm, const void *pdo, const char *instance, const ch
 }
 
 NTKERNELAPI NTSTATUS NTAPI IoOpenDeviceRegistryKey(struct _DEVICE_OBJECT *DeviceObject,
-                                                   ULONG DevInstKeyType,
-                                                   ACCESS_MASK DesiredAccess,
+                                                   ULONG DevInstKeyType, ACCESS_MASK DesiredAccess,
                                                    PHANDLE DeviceRegKey)
 {
     cm_check_passive("IoOpenDeviceRegistryKey", (void *)IoOpenDeviceRegistryKey);
@@ -167,8 +166,7 @@ NTKERNELAPI NTSTATUS NTAPI IoOpenDeviceInterfaceRegistryKey(PUNICODE_STRING Symb
                                                             ACCESS_MASK DesiredAccess,
                                                             PHANDLE DeviceInterfaceKey)
 {
-    cm_check_passive("IoOpenDeviceInterfaceRegistryKey",
-                     (void *)IoOpenDeviceInterfaceRegistryKey);
+    cm_check_passive("IoOpenDeviceInterfaceRegistryKey", (void *)IoOpenDeviceInterfaceRegistryKey);
     struct cm *cm = cm_get();
     if (cm_check_ustr(SymbolicLinkName, STATUS_INVALID_PARAMETER) || !DeviceInterfaceKey)
         return STATUS_INVALID_PARAMETER;
@@ -231,9 +229,12 @@ static NTSTATUS give_text(const char *text, ULONG len, PVOID buf, PULONG result)
 
 static void bus_facts(const char *instance, ULONG *legacy, GUID *guid)
 {
-    static const GUID pci = {0xc8ebdfb0, 0xb510, 0x11d0, {0x80, 0xe5, 0x00, 0xa0, 0xc9, 0x25, 0x42, 0xe3}};
-    static const GUID isa = {0xe676f854, 0xd87d, 0x11d0, {0x92, 0xb2, 0x00, 0xa0, 0xc9, 0x05, 0x5f, 0xc5}};
-    static const GUID internal = {0x1530ea73, 0x086b, 0x11d1, {0xa0, 0x9f, 0x00, 0xc0, 0x4f, 0xc3, 0x40, 0xb1}};
+    static const GUID pci = {
+        0xc8ebdfb0, 0xb510, 0x11d0, {0x80, 0xe5, 0x00, 0xa0, 0xc9, 0x25, 0x42, 0xe3}};
+    static const GUID isa = {
+        0xe676f854, 0xd87d, 0x11d0, {0x92, 0xb2, 0x00, 0xa0, 0xc9, 0x05, 0x5f, 0xc5}};
+    static const GUID internal = {
+        0x1530ea73, 0x086b, 0x11d1, {0xa0, 0x9f, 0x00, 0xc0, 0x4f, 0xc3, 0x40, 0xb1}};
     if (!strncasecmp(instance, "PCI\\", 4)) {
         *legacy = 5; /* PCIBus */
         *guid = pci;
@@ -262,8 +263,10 @@ NTKERNELAPI NTSTATUS NTAPI IoGetDeviceProperty(struct _DEVICE_OBJECT *DeviceObje
     GUID g;
     char text[256];
     switch (DeviceProperty) {
-    case DevicePropertyBusNumber: return give(&d->bus_number, 4, BufferLength, PropertyBuffer, ResultLength);
-    case DevicePropertyAddress: return give(&d->address, 4, BufferLength, PropertyBuffer, ResultLength);
+    case DevicePropertyBusNumber:
+        return give(&d->bus_number, 4, BufferLength, PropertyBuffer, ResultLength);
+    case DevicePropertyAddress:
+        return give(&d->address, 4, BufferLength, PropertyBuffer, ResultLength);
     case DevicePropertyInstallState:
         u = 0; /* InstallStateInstalled */
         return give(&u, 4, BufferLength, PropertyBuffer, ResultLength);
@@ -282,7 +285,8 @@ NTKERNELAPI NTSTATUS NTAPI IoGetDeviceProperty(struct _DEVICE_OBJECT *DeviceObje
     case DevicePropertyPhysicalDeviceObjectName:
         snprintf(text, sizeof(text), "\\Device\\%08x", (unsigned)(d - cm->device) + 1);
         return give_text(text, BufferLength, PropertyBuffer, ResultLength);
-    default: break;
+    default:
+        break;
     }
     if ((unsigned)DeviceProperty > DevicePropertyContainerID)
         return STATUS_INVALID_PARAMETER_2;

@@ -23,8 +23,8 @@ static const uint64_t kernel_bits = 0xFFFFFFFF80000000ULL;
 
 uint32_t cm_map_access(uint32_t access)
 {
-    uint32_t a = access & ~(uint32_t)(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE |
-                                      GENERIC_ALL | MAXIMUM_ALLOWED);
+    uint32_t a = access & ~(uint32_t)(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL |
+                                      MAXIMUM_ALLOWED);
     if (access & GENERIC_READ)
         a |= KEY_READ;
     if (access & GENERIC_WRITE)
@@ -36,8 +36,7 @@ uint32_t cm_map_access(uint32_t access)
     return a;
 }
 
-int32_t cm_handle_open(struct cm *cm, struct cm_key *k, uint32_t access, bool kernel,
-                       void **handle)
+int32_t cm_handle_open(struct cm *cm, struct cm_key *k, uint32_t access, bool kernel, void **handle)
 {
     uint32_t slot = 0;
     while (slot < cm->nhandle && cm->handle[slot].key)

@@ -227,8 +227,8 @@ static int write_node(struct writer *w, const struct cm_key *k, hive_node_h node
         char *name = cm_w_to_utf8(c->name, c->name_len, NULL);
         hive_node_h child = name ? hivex_node_add_child(w->h, node, name) : 0;
         if (!child) {
-            fail(w->err, w->errlen, "%s: hivex_node_add_child(%s): %s", w->path,
-                 name ? name : "?", strerror(errno));
+            fail(w->err, w->errlen, "%s: hivex_node_add_child(%s): %s", w->path, name ? name : "?",
+                 strerror(errno));
             rc = -1;
         } else {
             rc = write_node(w, c, child);

@@ -50,22 +50,30 @@ static int32_t deliver(uint8_t *rec, uint32_t full, uint32_t fixed, void *buf, u
     return len < full ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
 }
 
-int32_t cm_info_value(const struct cm_value *v, int cls, void *buf, uint32_t len,
-                      uint32_t *result)
+int32_t cm_info_value(const struct cm_value *v, int cls, void *buf, uint32_t len, uint32_t *result)
 {
     uint32_t nb = v->name_len * 2u, fixed, full, off = 0;
     switch (cls) {
-    case KeyValueBasicInformation: fixed = 12, full = 12 + nb; break;
+    case KeyValueBasicInformation:
+        fixed = 12, full = 12 + nb;
+        break;
     case KeyValueFullInformation:
     case KeyValueFullInformationAlign64:
         fixed = 20;
         off = align(20 + nb, cls == KeyValueFullInformation ? 4 : 8);
         full = off + v->size;
         break;
-    case KeyValuePartialInformation: fixed = 12, full = 12 + v->size; break;
-    case KeyValuePartialInformationAlign64: fixed = 8, full = 8 + v->size; break;
-    case KeyValueLayerInformation: fixed = 4, full = 4; break;
-    default: return STATUS_INVALID_PARAMETER;
+    case KeyValuePartialInformation:
+        fixed = 12, full = 12 + v->size;
+        break;
+    case KeyValuePartialInformationAlign64:
+        fixed = 8, full = 8 + v->size;
+        break;
+    case KeyValueLayerInformation:
+        fixed = 4, full = 4;
+        break;
+    default:
+        return STATUS_INVALID_PARAMETER;
     }
     uint8_t *r = calloc(1, full);
     if (!r)
@@ -95,7 +103,8 @@ int32_t cm_info_value(const struct cm_value *v, int cls, void *buf, uint32_t len
         put32(r + 4, v->size);
         memcpy(r + 8, v->data, v->size);
         break;
-    default: break;
+    default:
+        break;
     }
     return deliver(r, full, fixed, buf, len, result);
 }
@@ -133,26 +142,37 @@ int32_t cm_info_key(const struct cm_key *k, int cls, bool enumerating, void *buf
     struct key_stats s;
     stats(k, &s);
     switch (cls) {
-    case KeyBasicInformation: fixed = 16, full = 16 + nb; break;
+    case KeyBasicInformation:
+        fixed = 16, full = 16 + nb;
+        break;
     case KeyNodeInformation:
         fixed = 24;
         coff = align(24 + nb, 4);
         full = k->cls ? coff + cb : 24 + nb;
         break;
-    case KeyFullInformation: fixed = 44, full = 44 + cb; break;
+    case KeyFullInformation:
+        fixed = 44, full = 44 + cb;
+        break;
     case KeyNameInformation:
         path = cm_key_path(k, &plen);
         if (!path)
             return STATUS_INSUFFICIENT_RESOURCES;
         fixed = 4, full = 4 + (uint32_t)plen * 2;
         break;
-    case KeyCachedInformation: fixed = full = 40; break;
-    case KeyFlagsInformation: fixed = full = 12; break;
+    case KeyCachedInformation:
+        fixed = full = 40;
+        break;
+    case KeyFlagsInformation:
+        fixed = full = 12;
+        break;
     case KeyVirtualizationInformation:
     case KeyHandleTagsInformation:
     case KeyTrustInformation:
-    case KeyLayerInformation: fixed = full = 4; break;
-    default: return STATUS_INVALID_PARAMETER;
+    case KeyLayerInformation:
+        fixed = full = 4;
+        break;
+    default:
+        return STATUS_INVALID_PARAMETER;
     }
     uint8_t *r = calloc(1, full);
     if (!r) {
@@ -203,7 +223,8 @@ int32_t cm_info_key(const struct cm_key *k, int cls, bool enumerating, void *buf
     case KeyFlagsInformation: /* REG_FLAG_VOLATILE 1, REG_FLAG_LINK 2 */
         put32(r + 4, (k->is_volatile ? 1u : 0u) | (k->is_link ? 2u : 0u));
         break;
-    default: break;
+    default:
+        break;
     }
     free(path);
     return deliver(r, full, fixed, buf, len, result);

@@ -234,8 +234,7 @@ bool cm_key_in_system_hive(const struct cm *cm, const struct cm_key *k)
 
 bool cm_key_trusted(const struct cm_key *k)
 {
-    static const char *const system_hives[] = {"HARDWARE", "SOFTWARE", "SYSTEM", "SECURITY",
-                                               "SAM"};
+    static const char *const system_hives[] = {"HARDWARE", "SOFTWARE", "SYSTEM", "SECURITY", "SAM"};
     const struct cm_key *top;
     const struct cm_key *h = hive_root(k, &top);
     if (!top || !h || !cm_name_eq_ascii(top->name, top->name_len, "MACHINE"))

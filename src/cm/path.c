@@ -21,8 +21,7 @@
 static const uint16_t link_value[] = u"SymbolicLinkValue";
 
 /* New path = target + '\' + rest; malloc'd. */
-static uint16_t *join(const uint16_t *target, size_t tn, const uint16_t *rest, size_t rn,
-                      size_t *n)
+static uint16_t *join(const uint16_t *target, size_t tn, const uint16_t *rest, size_t rn, size_t *n)
 {
     uint16_t *p = malloc((tn + 1 + rn + 1) * sizeof(uint16_t));
     if (!p)
@@ -86,6 +85,17 @@ int32_t cm_resolve(struct cm *cm, struct cm_key *base, const uint16_t *path, siz
                 st = STATUS_OBJECT_NAME_NOT_FOUND;
                 goto done;
             }
+            unsigned depth = 0;
+            for (const struct cm_key *p = cur; p->parent; p = p->parent)
+                depth++;
+            if (depth + 1 >= cm_max_depth) {
+                st = STATUS_OBJECT_NAME_INVALID;
+                goto done;
+            }
+            if (!cur->parent) { /* \REGISTRY holds only MACHINE and USER */
+                st = STATUS_ACCESS_DENIED;
+                goto done;
+            }
             bool vol = (flags & cm_open_volatile) != 0;
             if (cur->is_volatile && !vol) {
                 st = STATUS_CHILD_MUST_BE_VOLATILE;
@@ -107,8 +117,7 @@ int32_t cm_resolve(struct cm *cm, struct cm_key *base, const uint16_t *path, siz
             goto done;
         }
         if (child->is_link && !(last && (flags & cm_open_link))) {
-            const struct cm_value *v =
-                cm_value_find(child, link_value, sizeof(link_value) / 2 - 1);
+            const struct cm_value *v = cm_value_find(child, link_value, sizeof(link_value) / 2 - 1);
             if (!v || v->type != REG_LINK || ++hops > cm_max_link_hops) {
                 st = STATUS_OBJECT_NAME_NOT_FOUND;
                 goto done;

@@ -43,7 +43,8 @@ struct query {
     const uint16_t *env; /* NULL: the system environment */
 };
 
-static const uint16_t system_env[] = u"SystemRoot=C:\\Windows\0SystemDrive=C:\0windir=C:\\Windows\0";
+static const uint16_t system_env[] =
+    u"SystemRoot=C:\\Windows\0SystemDrive=C:\0windir=C:\\Windows\0";
 
 /* Value of NAME (n units) in an environment block, or NULL. */
 static const uint16_t *env_lookup(const uint16_t *env, const uint16_t *name, size_t n, size_t *vn)
@@ -134,7 +135,7 @@ static NTSTATUS store(PVOID dest, ULONG type, const uint8_t *data, ULONG len)
     LONG size;
     memcpy(&size, dest, sizeof(size));
     if (size < 0) {
-        if ((ULONG)-(int64_t)size < len)
+        if ((ULONG) - (int64_t)size < len)
             return STATUS_BUFFER_TOO_SMALL;
         memcpy(dest, data, len);
     } else {
@@ -325,8 +326,8 @@ static NTSTATUS named_value(struct query *q, struct cm_key *key)
 }
 
 NTSYSAPI NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path,
-                                               PRTL_QUERY_REGISTRY_TABLE QueryTable,
-                                               PVOID Context, PVOID Environment)
+                                               PRTL_QUERY_REGISTRY_TABLE QueryTable, PVOID Context,
+                                               PVOID Environment)
 {
     cm_check_passive("RtlQueryRegistryValues", (void *)RtlQueryRegistryValues);
     struct cm *cm = cm_get();

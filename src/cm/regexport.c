@@ -101,9 +101,9 @@ static void key_name(FILE *out, const struct cm_key *k)
     if (!s)
         return;
     const char *rest = s;
-    if (!strncasecmp(s, "\\REGISTRY\\MACHINE", 17))
+    if (!strncasecmp(s, "\\REGISTRY\\MACHINE", 17) && (!s[17] || s[17] == '\\'))
         fprintf(out, "HKEY_LOCAL_MACHINE"), rest = s + 17;
-    else if (!strncasecmp(s, "\\REGISTRY\\USER", 14))
+    else if (!strncasecmp(s, "\\REGISTRY\\USER", 14) && (!s[14] || s[14] == '\\'))
         fprintf(out, "HKEY_USERS"), rest = s + 14;
     fputs(rest, out);
     free(s);

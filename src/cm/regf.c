@@ -21,11 +21,11 @@
 enum {
     base_size = 0x1000,
     bin_size = 0x1000,
-    nk_off = 0x20,   /* relative to the first bin */
-    nk_size = 0x58,  /* 0x50 fixed + "ROOT", rounded to 8 */
+    nk_off = 0x20,  /* relative to the first bin */
+    nk_size = 0x58, /* 0x50 fixed + "ROOT", rounded to 8 */
     sk_off = nk_off + nk_size,
     sd_size = 20 + 16 + 16,
-    sk_size = 0x50,  /* 0x18 fixed + descriptor, rounded to 8 */
+    sk_size = 0x50, /* 0x18 fixed + descriptor, rounded to 8 */
     free_off = sk_off + sk_size,
 };
 
@@ -102,10 +102,10 @@ size_t cm_regf_empty(uint8_t *buf, size_t len)
     p32(sk, 0x10, 1);
     p32(sk, 0x14, sd_size);
     uint8_t *sd = sk + 0x18;
-    sd[0] = 1;                     /* revision */
-    p16(sd, 2, 0x8000 | 0x0004);   /* SE_SELF_RELATIVE | SE_DACL_PRESENT (NULL DACL) */
-    p32(sd, 4, 20);                /* owner */
-    p32(sd, 8, 36);                /* group */
+    sd[0] = 1;                   /* revision */
+    p16(sd, 2, 0x8000 | 0x0004); /* SE_SELF_RELATIVE | SE_DACL_PRESENT (NULL DACL) */
+    p32(sd, 4, 20);              /* owner */
+    p32(sd, 8, 36);              /* group */
     admins_sid(sd + 20);
     admins_sid(sd + 36);
 

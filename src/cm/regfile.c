@@ -29,8 +29,8 @@
 struct parser {
     struct cm *cm;
     const char *name;
-    int version;   /* 4 or 5 */
-    unsigned line; /* of the logical line being parsed */
+    int version;        /* 4 or 5 */
+    unsigned line;      /* of the logical line being parsed */
     struct cm_key *key; /* current [KEY], NULL after [-KEY] or before any */
     bool in_key;
     char *err;
@@ -53,7 +53,7 @@ static int perr(struct parser *p, const char *fmt, ...)
 static bool known_root(const char *path)
 {
     static const char *const roots[] = {"HKEY_LOCAL_MACHINE", "HKLM", "HKEY_USERS", "HKU",
-                                        "HKEY_CURRENT_USER", "HKCU", "\\REGISTRY"};
+                                        "HKEY_CURRENT_USER",  "HKCU", "\\REGISTRY"};
     for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
         size_t l = strlen(roots[i]);
         if (!strncasecmp(path, roots[i], l) && (path[l] == 0 || path[l] == '\\'))
@@ -78,8 +78,9 @@ static int key_line(struct parser *p, char *s)
     bool del = s[1] == '-';
     char *path = s + 1 + del;
     if (!known_root(path))
-        return perr(p, "unknown root key in [%s] (expected HKEY_LOCAL_MACHINE, HKEY_USERS, "
-                       "HKEY_CURRENT_USER or \\Registry)",
+        return perr(p,
+                    "unknown root key in [%s] (expected HKEY_LOCAL_MACHINE, HKEY_USERS, "
+                    "HKEY_CURRENT_USER or \\Registry)",
                     path);
     p->in_key = true;
     struct cm_key *k;

@@ -61,8 +61,7 @@ int32_t cm_rtl_key(struct cm *cm, uint32_t relative_to, const uint16_t *path, bo
 }
 
 NTSYSAPI NTSTATUS NTAPI RtlWriteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName,
-                                              ULONG ValueType, PVOID ValueData,
-                                              ULONG ValueLength)
+                                              ULONG ValueType, PVOID ValueData, ULONG ValueLength)
 {
     cm_check_passive("RtlWriteRegistryValue", (void *)RtlWriteRegistryValue);
     struct cm *cm = cm_get();

@@ -17,7 +17,8 @@ const struct vf_rule cm_rule_zw_not_passive = {
     .code = 0xC4,
     .p1 = 0xE6,
     .params = {"address of the Zw routine", "current IRQL", "special kernel APCs disabled"},
-    .text = "a registry routine (Zw*, Rtl*Registry*, IoOpenDevice*Key) was called above PASSIVE_LEVEL",
+    .text =
+        "a registry routine (Zw*, Rtl*Registry*, IoOpenDevice*Key) was called above PASSIVE_LEVEL",
     .option = vf_opt_auto,
     .fixture = "tests/fixtures/zw_not_passive",
 };

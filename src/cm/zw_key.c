@@ -48,10 +48,10 @@ static NTSTATUS begin_open(struct cm *cm, POBJECT_ATTRIBUTES oa, struct cm_key *
         if (st)
             return st;
         struct cm_key *k;
-        *root_access = cm_handle_get(cm, oa->RootDirectory, KEY_CREATE_SUB_KEY, false, &k) ==
-                               STATUS_SUCCESS
-                           ? KEY_CREATE_SUB_KEY
-                           : 0;
+        *root_access =
+            cm_handle_get(cm, oa->RootDirectory, KEY_CREATE_SUB_KEY, false, &k) == STATUS_SUCCESS
+                ? KEY_CREATE_SUB_KEY
+                : 0;
     }
     return STATUS_SUCCESS;
 }
@@ -66,8 +66,7 @@ static bool single_component(const UNICODE_STRING *name)
 
 NTSYSAPI NTSTATUS NTAPI ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
                                     POBJECT_ATTRIBUTES ObjectAttributes, ULONG TitleIndex,
-                                    PUNICODE_STRING Class, ULONG CreateOptions,
-                                    PULONG Disposition)
+                                    PUNICODE_STRING Class, ULONG CreateOptions, PULONG Disposition)
 {
     (void)TitleIndex;
     cm_check_passive("ZwCreateKey", (void *)ZwCreateKey);
@@ -131,8 +130,8 @@ NTSYSAPI NTSTATUS NTAPI ZwOpenKeyEx(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess
     struct cm *cm = cm_get();
     if (!KeyHandle)
         return STATUS_ACCESS_VIOLATION;
-    if (OpenOptions & ~(ULONG)(REG_OPTION_OPEN_LINK | REG_OPTION_BACKUP_RESTORE |
-                               REG_OPTION_DONT_VIRTUALIZE))
+    if (OpenOptions &
+        ~(ULONG)(REG_OPTION_OPEN_LINK | REG_OPTION_BACKUP_RESTORE | REG_OPTION_DONT_VIRTUALIZE))
         return STATUS_INVALID_PARAMETER;
     struct cm_key *base, *k;
     uint32_t root_access;

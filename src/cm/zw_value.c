@@ -66,8 +66,8 @@ NTSYSAPI NTSTATUS NTAPI ZwEnumerateValueKey(HANDLE KeyHandle, ULONG Index,
                          ResultLength);
 }
 
-NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName,
-                                      ULONG TitleIndex, ULONG Type, PVOID Data, ULONG DataSize)
+NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleIndex,
+                                      ULONG Type, PVOID Data, ULONG DataSize)
 {
     (void)TitleIndex;
     cm_check_passive("ZwSetValueKey", (void *)ZwSetValueKey);

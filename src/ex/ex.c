@@ -13,6 +13,7 @@ int ex_init(struct ex *ex, struct sys *sys, struct machine_error *err)
 
 void ex_fini(struct ex *ex)
 {
+    ex_lookaside_fini(ex);
     ex_pool_fini(ex);
     /* mm's contiguous-block records: freed here until mm_fini does it. */
     mm_contig_fini(&ex->sys->mm);

@@ -78,6 +78,7 @@ struct ex_cache {
     } kind[ex_kind_count];
     struct ex_tag_table tags;
     struct ex_tag_stat *last; /* last tag touched */
+    uint32_t tag_ok;          /* last tag that passed the tag rules */
     int64_t owner_blocks[ex_max_owners];
     int64_t owner_bytes[ex_max_owners];
 };

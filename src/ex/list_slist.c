@@ -29,11 +29,20 @@ const struct vf_rule ex_rule_list_slist_misaligned = {
 
 static const char *const op_name[] = {"InitializeSListHead", "push", "pop", "flush"};
 
-static void check_aligned(const void *p, unsigned op, const char *what)
+/* Cold and ms_abi like its callers: an ms_abi routine that calls a sysv
+ * one must save xmm6-15 around the call, and gcc does it in the prologue,
+ * which would put ten stores on every push and pop. */
+static NTAPI __attribute__((noinline, cold)) void misaligned(const void *p, unsigned op,
+                                                            const char *what)
 {
-    if ((uintptr_t)p & 15)
-        vf_fire(&ex_rule_list_slist_misaligned, (uintptr_t)p, op, 0,
-                "SLIST %s: the %s at %p is not 16-byte aligned", op_name[op], what, p);
+    vf_fire(&ex_rule_list_slist_misaligned, (uintptr_t)p, op, 0,
+            "SLIST %s: the %s at %p is not 16-byte aligned", op_name[op], what, p);
+}
+
+static inline void check_aligned(const void *p, unsigned op, const char *what)
+{
+    if (__builtin_expect((uintptr_t)p & 15, 0))
+        misaligned(p, op, what);
 }
 
 /* 16-byte compare-and-swap of the header; on failure *lo, *hi get the
@@ -48,17 +57,51 @@ static inline bool cas128(PSLIST_HEADER h, uint64_t *lo, uint64_t *hi, uint64_t 
     return ok;
 }
 
-/* Without sharing, the same update as plain stores: nothing else runs
- * between the read and the write on the one host thread (a fiber switch
- * happens only at a scheduling point, never inside these routines). */
-static inline bool update(PSLIST_HEADER h, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t nhi)
+/* Shared by several host threads: the lock-free loops. */
+static NTAPI __attribute__((noinline)) PSLIST_ENTRY push_atomic(PSLIST_HEADER h, PSLIST_ENTRY e)
+{
+    uint64_t lo = h->Alignment, hi = h->Region;
+    for (;;) {
+        e->Next = (PSLIST_ENTRY)(uintptr_t)(hi & ~(uint64_t)15);
+        /* Depth + 1 and Sequence + 1; Depth wraps at 16 bits as on
+         * Windows, but never carries into Sequence. */
+        uint64_t nlo = ((lo & ~(uint64_t)0xFFFF) + 0x10000) | (((lo & 0xFFFF) + 1) & 0xFFFF);
+        if (cas128(h, &lo, &hi, nlo, (uintptr_t)e))
+            return e->Next;
+    }
+}
+
+static NTAPI __attribute__((noinline)) PSLIST_ENTRY pop_atomic(PSLIST_HEADER h)
+{
+    uint64_t lo = h->Alignment, hi = h->Region;
+    for (;;) {
+        PSLIST_ENTRY first = (PSLIST_ENTRY)(uintptr_t)(hi & ~(uint64_t)15);
+        if (!first)
+            return NULL;
+        uint64_t nlo = (lo & ~(uint64_t)0xFFFF) | (((lo & 0xFFFF) - 1) & 0xFFFF);
+        if (cas128(h, &lo, &hi, nlo, (uintptr_t)first->Next))
+            return first;
+    }
+}
+
+static NTAPI __attribute__((noinline)) PSLIST_ENTRY flush_atomic(PSLIST_HEADER h)
+{
+    uint64_t lo = h->Alignment, hi = h->Region;
+    for (;;) {
+        if (!(hi & ~(uint64_t)15))
+            return NULL;
+        if (cas128(h, &lo, &hi, lo & ~(uint64_t)0xFFFF, 0))
+            return (PSLIST_ENTRY)(uintptr_t)(hi & ~(uint64_t)15);
+    }
+}
+
+/* One host thread: plain loads and stores do the same update, since
+ * nothing else runs between them (a fiber switch happens only at a
+ * scheduling point, never inside these routines). */
+static inline bool shared(void)
 {
     struct sys *sys = sys_get();
-    if (!sys || sys->ex.slist_atomic)
-        return cas128(h, lo, hi, nlo, nhi);
-    h->Alignment = nlo;
-    h->Region = nhi;
-    return true;
+    return __builtin_expect(!sys || sys->ex.slist_atomic, 0);
 }
 
 NTSYSAPI VOID NTAPI RtlInitializeSListHead(PSLIST_HEADER SListHead)
@@ -73,40 +116,37 @@ NTKERNELAPI PSLIST_ENTRY NTAPI ExpInterlockedPushEntrySList(PSLIST_HEADER ListHe
 {
     check_aligned(ListHead, 1, "header");
     check_aligned(ListEntry, 1, "entry");
-    uint64_t lo = ListHead->Alignment, hi = ListHead->Region;
-    for (;;) {
-        ListEntry->Next = (PSLIST_ENTRY)(uintptr_t)(hi & ~(uint64_t)15);
-        /* Depth + 1 and Sequence + 1 in one add; Depth wraps at 16 bits as
-         * on Windows, but never carries into Sequence. */
-        uint64_t depth = ((lo & 0xFFFF) + 1) & 0xFFFF;
-        uint64_t nlo = ((lo & ~(uint64_t)0xFFFF) + 0x10000) | depth;
-        if (update(ListHead, &lo, &hi, nlo, (uintptr_t)ListEntry))
-            return ListEntry->Next;
-    }
+    if (shared())
+        return push_atomic(ListHead, ListEntry);
+    PSLIST_ENTRY first = (PSLIST_ENTRY)(uintptr_t)(ListHead->Region & ~(uint64_t)15);
+    uint64_t lo = ListHead->Alignment;
+    ListEntry->Next = first;
+    ListHead->Region = (uintptr_t)ListEntry;
+    ListHead->Alignment = ((lo & ~(uint64_t)0xFFFF) + 0x10000) | (((lo & 0xFFFF) + 1) & 0xFFFF);
+    return first;
 }
 
 NTKERNELAPI PSLIST_ENTRY NTAPI ExpInterlockedPopEntrySList(PSLIST_HEADER ListHead)
 {
     check_aligned(ListHead, 2, "header");
-    uint64_t lo = ListHead->Alignment, hi = ListHead->Region;
-    for (;;) {
-        PSLIST_ENTRY first = (PSLIST_ENTRY)(uintptr_t)(hi & ~(uint64_t)15);
-        if (!first)
-            return NULL;
-        uint64_t nlo = (lo & ~(uint64_t)0xFFFF) | (((lo & 0xFFFF) - 1) & 0xFFFF);
-        if (update(ListHead, &lo, &hi, nlo, (uintptr_t)first->Next))
-            return first;
-    }
+    if (shared())
+        return pop_atomic(ListHead);
+    PSLIST_ENTRY first = (PSLIST_ENTRY)(uintptr_t)(ListHead->Region & ~(uint64_t)15);
+    if (!first)
+        return NULL;
+    uint64_t lo = ListHead->Alignment;
+    ListHead->Region = (uintptr_t)first->Next;
+    ListHead->Alignment = (lo & ~(uint64_t)0xFFFF) | (((lo & 0xFFFF) - 1) & 0xFFFF);
+    return first;
 }
 
 NTKERNELAPI PSLIST_ENTRY NTAPI ExpInterlockedFlushSList(PSLIST_HEADER ListHead)
 {
     check_aligned(ListHead, 3, "header");
-    uint64_t lo = ListHead->Alignment, hi = ListHead->Region;
-    for (;;) {
-        if (!(hi & ~(uint64_t)15))
-            return NULL;
-        if (update(ListHead, &lo, &hi, lo & ~(uint64_t)0xFFFF, 0))
-            return (PSLIST_ENTRY)(uintptr_t)(hi & ~(uint64_t)15);
-    }
+    if (shared())
+        return flush_atomic(ListHead);
+    PSLIST_ENTRY first = (PSLIST_ENTRY)(uintptr_t)(ListHead->Region & ~(uint64_t)15);
+    ListHead->Region = 0;
+    ListHead->Alignment &= ~(uint64_t)0xFFFF;
+    return first;
 }

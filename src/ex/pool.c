@@ -276,8 +276,13 @@ static void *pool_alloc(ULONG type, SIZE_T bytes, ULONG tag, unsigned how, int s
     if (r.special && r.bytes <= ex->page_size)
         ex_special_check_irql(ex, true, r.kind, type, bytes);
     check_irql(sys, &r, type);
-    if (!(how & how_pool2))
-        check_tag(&r, type);
+    if (!(how & how_pool2)) {
+        struct ex_cache *c = ex_cache_get(ex);
+        if (tag != c->tag_ok || !tag) {
+            check_tag(&r, type);
+            c->tag_ok = tag;
+        }
+    }
     if (bytes == 0)
         vf_fire(&ex_rule_zero_size, ke_irql(&sys->ke), type, 0,
                 "zero-byte pool allocation (tag %.4s)", (const char *)&r.tag);
@@ -443,6 +448,7 @@ static void pool_free(void *p, uint32_t tag)
         enum ex_kind kind = h->type & ex_hdr_kind;
         check_free_irql(sys, kind, p);
         check_free_tag(p, h->tag, tag);
+        ex_lookaside_check_free(sys, p, (uint64_t)(hdr_size(h) - 1) * ex_unit - h->slack);
         struct ex_cache *c = ex_cache_get(ex);
         ex_track(ex, c, h->tag, kind, h->owner, (int64_t)ex_small_occupied(h), false);
         ex_small_free(ex, c, h);
@@ -458,6 +464,7 @@ static void pool_free(void *p, uint32_t tag)
         }
         check_free_irql(sys, b.kind, p);
         check_free_tag(p, b.tag, tag);
+        ex_lookaside_check_free(sys, p, b.bytes);
         ex_track(ex, ex_cache_get(ex), b.tag, b.kind, b.owner,
                  (int64_t)((uint64_t)b.pages << ex->page_shift), false);
         ex_big_free(ex, (uintptr_t)p);
@@ -482,6 +489,7 @@ static void pool_free(void *p, uint32_t tag)
                               (uint64_t)(uintptr_t)p);
         check_free_irql(sys, s->kind, p);
         check_free_tag(p, s->tag, tag);
+        ex_lookaside_check_free(sys, p, s->bytes);
         ex_track(ex, ex_cache_get(ex), s->tag, s->kind, s->owner, (int64_t)ex->page_size, false);
         ex_special_free(ex, s, p);
         return;

@@ -12,7 +12,7 @@
  * The central heap keeps a free list per unit count and a bitmap of the
  * non-empty lists; allocation takes the smallest block that fits (best
  * fit, O(1) by bitmap scan) and splits off the rest. A processor cache
- * parks freed blocks LIFO by unit count (at most ~8 KiB per count) and
+ * parks freed blocks LIFO by unit count (at most ~32 KiB per count) and
  * refills or flushes half a list under one lock round.
  * Invariants: a block's type is 0 iff it is on a heap free list or is a
  * wholly free page on the empty list; parked blocks are ex_hdr_cached and
@@ -254,7 +254,7 @@ static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
         hdr_set_prev(HDR_AT(h, u), u);
     if (u == ex->max_units) {
         /* Keep some wholly free pages; give the rest back to mm. */
-        if (hp->nempty < 16 + hp->pages / 64) {
+        if (hp->nempty < 64 + hp->pages / 8) {
             ((struct ex_free *)(h + 1))->next = hp->empty;
             hp->empty = h;
             hp->nempty++;
@@ -271,11 +271,11 @@ static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
 
 /* ---- processor caches ------------------------------------------------------ */
 
-/* Parked blocks per unit count: about 8 KiB worth, 2 to 64 blocks. */
+/* Parked blocks per unit count: about 32 KiB worth, 4 to 256 blocks. */
 static inline unsigned cache_limit(unsigned u)
 {
-    unsigned n = 512 / u;
-    return n < 2 ? 2 : n > 64 ? 64 : n;
+    unsigned n = 2048 / u;
+    return n < 4 ? 4 : n > 256 ? 256 : n;
 }
 
 static struct ex_hdr *cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,

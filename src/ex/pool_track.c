@@ -89,6 +89,8 @@ uint16_t ex_owner_of(struct ex *ex, void *caller)
     uintptr_t pc = (uintptr_t)caller;
     if (pc >= ex->owner_lo && pc < ex->owner_hi)
         return ex->owner_id;
+    if (!ex->sys->io.drivers)
+        return 0;
     struct io_driver *d = io_driver_by_address(&ex->sys->io, pc);
     if (!d)
         return 0;

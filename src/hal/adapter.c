@@ -30,12 +30,15 @@ void hal_init(struct hal *hal, struct machine *m)
     hal->cfg.slave8_cap = 16;
     hal->cfg.slave16_cap = 32;
     hal->next_id = 1;
+    hal_sysdma_init(hal);
 }
 
 void hal_fini(struct hal *hal)
 {
     while (hal->adapters)
         hal_adapter_destroy(hal->adapters);
+    for (unsigned i = 0; i < sizeof(hal->sg_quarantine) / sizeof(hal->sg_quarantine[0]); i++)
+        free(hal->sg_quarantine[i]);
 }
 
 void hal_violation(struct hal *hal, const struct vf_rule *rule, uint64_t a, uint64_t b, uint64_t c,
@@ -199,6 +202,19 @@ void hal_adapter_destroy(struct hal_adapter *a)
             *pp = a->next;
             break;
         }
+    if (a->channel >= 0 && hal->channel_owner[a->channel] == a)
+        hal->channel_owner[a->channel] = NULL;
+    while (a->commons) {
+        struct hal_common_buffer *c = a->commons;
+        a->commons = c->next;
+        free(c); /* frames and VA belong to the machine being torn down */
+    }
+    while (a->chan_head) {
+        struct hal_chan_req *r = a->chan_head;
+        a->chan_head = r->next;
+        free(r);
+    }
+    free(a->chan_active);
     for (uint64_t i = 0; i < a->bounce_frames; i++)
         pfn_free(&hal->machine->pfn, a->bounce_base + i);
     hal_mapreg_fini(&a->regs);

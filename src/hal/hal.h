@@ -58,15 +58,21 @@ struct hal_mapreg {
     uint32_t gen;    /* run start: generation of the allocation */
     uint16_t run;    /* run start: registers in the run; else 0 */
     uint16_t offset; /* mapped bytes of the page: [offset, offset + length) */
-    uint32_t length;
-    uint8_t state; /* enum hal_reg_state */
-    uint8_t dir;   /* enum hal_dir while mapped */
+    uint16_t length; /* pages are at most 8 KiB */
+    uint8_t state;   /* enum hal_reg_state */
+    uint8_t dir;     /* enum hal_dir while mapped */
     bool bounce;
-    bool op_start;    /* first register of one MapTransfer / list mapping */
-    uint16_t op_regs; /* op_start: registers of that operation */
-    uint32_t op_len;  /* op_start: bytes of that operation */
-    uintptr_t op_va;  /* op_start: its CurrentVa (an index, never dereferenced) */
-    void *op_owner;   /* op_start: MDL (packet) or list (S/G) */
+    bool op_start; /* first register of one MapTransfer / list mapping */
+};
+_Static_assert(sizeof(struct hal_mapreg) == 32, "two registers per cache line");
+
+/* The operation a run of mapped registers belongs to, kept beside the
+ * registers (written once per MapTransfer or list, not per page). */
+struct hal_mapop {
+    uintptr_t va;  /* its CurrentVa (an index, never dereferenced) */
+    void *owner;   /* MDL (packet) or list (S/G) */
+    uint32_t len;  /* bytes */
+    uint16_t regs; /* registers */
 };
 
 /* Grant callback of a queued request: registers [first, first + n) are now
@@ -84,6 +90,7 @@ struct hal_mapreg_file {
     unsigned nfree;
     uint64_t *bitmap;       /* bit set = allocated */
     struct hal_mapreg *reg; /* count entries */
+    struct hal_mapop *op;   /* count entries; valid where reg[i].op_start */
     uint32_t next_gen;
     struct hal_mapreg_waiter *wait_head, *wait_tail; /* FIFO */
     bool serving;                                    /* inside the grant loop */
@@ -241,10 +248,10 @@ struct hal_adapter {
     PDEVICE_OBJECT channel_owner;
     struct hal_chan_req *chan_head, *chan_tail;
     struct hal_chan_req *chan_active; /* holder's request while waiting for registers */
-    bool chan_regs;            /* KeepObject: registers held with the channel */
+    bool chan_regs;                   /* KeepObject: registers held with the channel */
     unsigned chan_first, chan_n;
     uint32_t chan_gen;
-    unsigned in_control;       /* inside AdapterControl / list control */
+    unsigned in_control; /* inside AdapterControl / list control */
     struct hal_common_buffer *commons;
     /* accounting for the verifier */
     unsigned common_buffers, sg_lists, runs_held;
@@ -263,16 +270,27 @@ struct hal_chan_req {
     struct hal_mapreg_waiter wait; /* register FIFO */
     struct hal_adapter *adapter;
     PDEVICE_OBJECT device;
-    PIRP irp;                      /* DeviceObject->CurrentIrp at call time */
+    PIRP irp; /* DeviceObject->CurrentIrp at call time */
     unsigned n;
     PDRIVER_CONTROL routine;
     PVOID context;
 };
 
+/* A slave device model on a system DMA channel (device_dma.c). */
+struct wdmsim_dma_slave_ops;
+struct hal_slave {
+    const struct wdmsim_dma_slave_ops *ops;
+    void *state;
+    struct wdmsim_dev *dev;
+};
+
 struct hal {
     struct machine *machine;
+    struct hal_slave slave[8];
     struct hal_adapter *channel_owner[8]; /* system DMA channel -> adapter */
-    uint64_t flush_io_buffers;     /* KeFlushIoBuffers calls (recorded, no effect) */
+    uint64_t flush_io_buffers;            /* KeFlushIoBuffers calls (recorded, no effect) */
+    void *sg_quarantine[64];              /* put Get-lists, freed late (sgops.c) */
+    unsigned sg_q_next;
     struct hal_config cfg;
     struct hal_adapter *adapters;
     unsigned next_id;
@@ -329,22 +347,22 @@ uint32_t hal_sysdma_remaining(struct hal_adapter *a);
 
 /* The operations tables (dma_api.c) and each routine (files named). */
 extern const DMA_OPERATIONS hal_ops_v1, hal_ops_v2, hal_ops_v3;
-PUT_DMA_ADAPTER hal_op_put_dma_adapter;                       /* dma_api.c */
-ALLOCATE_COMMON_BUFFER hal_op_allocate_common_buffer;         /* common.c */
+PUT_DMA_ADAPTER hal_op_put_dma_adapter;               /* dma_api.c */
+ALLOCATE_COMMON_BUFFER hal_op_allocate_common_buffer; /* common.c */
 FREE_COMMON_BUFFER hal_op_free_common_buffer;
 GET_DMA_ALIGNMENT hal_op_get_dma_alignment;
-ALLOCATE_ADAPTER_CHANNEL hal_op_allocate_adapter_channel;     /* packet.c */
+ALLOCATE_ADAPTER_CHANNEL hal_op_allocate_adapter_channel; /* packet.c */
 FLUSH_ADAPTER_BUFFERS hal_op_flush_adapter_buffers;
 FREE_ADAPTER_CHANNEL hal_op_free_adapter_channel;
 FREE_MAP_REGISTERS hal_op_free_map_registers;
 MAP_TRANSFER hal_op_map_transfer;
-READ_DMA_COUNTER hal_op_read_dma_counter;                     /* sysdma.c */
-GET_SCATTER_GATHER_LIST hal_op_get_scatter_gather_list;       /* sgops.c */
+READ_DMA_COUNTER hal_op_read_dma_counter;               /* sysdma.c */
+GET_SCATTER_GATHER_LIST hal_op_get_scatter_gather_list; /* sgops.c */
 PUT_SCATTER_GATHER_LIST hal_op_put_scatter_gather_list;
 CALCULATE_SCATTER_GATHER_LIST_SIZE hal_op_calculate_scatter_gather_list;
 BUILD_SCATTER_GATHER_LIST hal_op_build_scatter_gather_list;
 BUILD_MDL_FROM_SCATTER_GATHER_LIST hal_op_build_mdl_from_scatter_gather_list;
-GET_DMA_ADAPTER_INFO hal_op_get_dma_adapter_info;             /* v3.c */
+GET_DMA_ADAPTER_INFO hal_op_get_dma_adapter_info; /* v3.c */
 GET_DMA_TRANSFER_INFO hal_op_get_dma_transfer_info;
 INITIALIZE_DMA_TRANSFER_CONTEXT hal_op_initialize_dma_transfer_context;
 ALLOCATE_COMMON_BUFFER_EX hal_op_allocate_common_buffer_ex;
@@ -362,6 +380,15 @@ FLUSH_DMA_BUFFER hal_op_flush_dma_buffer;
 JOIN_DMA_DOMAIN hal_op_join_dma_domain;
 LEAVE_DMA_DOMAIN hal_op_leave_dma_domain;
 GET_DMA_DOMAIN hal_op_get_dma_domain;
+
+/* The list machinery behind Get/Build(Ex) (sgops.c). buffer NULL: the HAL
+ * allocates. sync_out non-NULL: build now or fail with
+ * STATUS_INSUFFICIENT_RESOURCES, no routine called, list returned there. */
+NTSTATUS hal_sg_start(struct hal_adapter *a, PDEVICE_OBJECT dev, PMDL Mdl, PVOID CurrentVa,
+                      ULONG Length, PDRIVER_LIST_CONTROL routine, PVOID Context,
+                      BOOLEAN WriteToDevice, void *buffer, ULONG buflen,
+                      PSCATTER_GATHER_LIST *sync_out);
+ULONG hal_sg_list_size(unsigned nel);
 
 /* Common-buffer machinery shared by the v1 and v3 entry points: NULL when
  * no run of frames below max_pa (exclusive) fits. */

@@ -35,9 +35,10 @@ int hal_mapreg_init(struct hal_mapreg_file *f, unsigned count)
         cap *= 2;
     f->bitmap = calloc(nw ? nw : 1, sizeof(uint64_t));
     f->reg = calloc(count ? count : 1, sizeof(struct hal_mapreg));
+    f->op = calloc(count ? count : 1, sizeof(struct hal_mapop));
     f->index_key = calloc(cap, sizeof(uint64_t));
     f->index_reg = calloc(cap, sizeof(uint32_t));
-    if (!f->bitmap || !f->reg || !f->index_key || !f->index_reg) {
+    if (!f->bitmap || !f->reg || !f->op || !f->index_key || !f->index_reg) {
         hal_mapreg_fini(f);
         return -1;
     }
@@ -54,6 +55,7 @@ void hal_mapreg_fini(struct hal_mapreg_file *f)
 {
     free(f->bitmap);
     free(f->reg);
+    free(f->op);
     free(f->index_key);
     free(f->index_reg);
     memset(f, 0, sizeof(*f));
@@ -89,8 +91,50 @@ static unsigned next_set(const struct hal_mapreg_file *f, unsigned i)
     return f->count;
 }
 
+/* Starts of n consecutive set bits in x (n <= 64), as a bit mask. */
+static inline uint64_t run_starts(uint64_t x, unsigned n)
+{
+    for (unsigned have = 1; have < n && x;) {
+        unsigned step = have < n - have ? have : n - have;
+        x &= x >> step;
+        have += step;
+    }
+    return x;
+}
+
+/* Lowest run of n free registers, word by word: a run inside word w, or
+ * one that starts in w's top free bits and continues into w + 1. */
+static inline __attribute__((always_inline)) int find_run_small(const struct hal_mapreg_file *f,
+                                                                unsigned n)
+{
+    unsigned nw = words_for(f->count);
+    for (unsigned w = 0; w < nw; w++) {
+        uint64_t free_bits = ~f->bitmap[w];
+        if (!free_bits)
+            continue;
+        /* x >> step brings in zeros: no start lets its run pass bit 63 */
+        uint64_t starts = run_starts(free_bits, n);
+        int in_word = starts ? (int)(w * 64 + (unsigned)__builtin_ctzll(starts)) : -1;
+        int across = -1;
+        if (w + 1 < nw) {
+            unsigned top = free_bits == ~0ULL ? 64 : (unsigned)__builtin_clzll(~free_bits);
+            uint64_t next_free = ~f->bitmap[w + 1];
+            unsigned low = next_free == ~0ULL ? 64 : (unsigned)__builtin_ctzll(~next_free);
+            if (top && top < n && top + low >= n)
+                across = (int)(w * 64 + 64 - top);
+        }
+        if (in_word >= 0 && (across < 0 || in_word < across))
+            return in_word;
+        if (across >= 0)
+            return across;
+    }
+    return -1;
+}
+
 static int find_run(const struct hal_mapreg_file *f, unsigned n)
 {
+    if (n <= 64)
+        return find_run_small(f, n);
     unsigned i = 0;
     while (i + n <= f->count) {
         unsigned start = next_clear(f, i);
@@ -104,8 +148,17 @@ static int find_run(const struct hal_mapreg_file *f, unsigned n)
     return -1;
 }
 
-static void set_bits(uint64_t *bm, unsigned first, unsigned n, bool on)
+static inline __attribute__((always_inline)) void set_bits(uint64_t *bm, unsigned first, unsigned n,
+                                                           bool on)
 {
+    if ((first % 64) + n <= 64) {
+        uint64_t m = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << (first % 64);
+        if (on)
+            bm[first / 64] |= m;
+        else
+            bm[first / 64] &= ~m;
+        return;
+    }
     for (unsigned i = first; i < first + n;) {
         unsigned w = i / 64, b = i % 64, take = 64 - b;
         if (take > first + n - i)
@@ -119,7 +172,8 @@ static void set_bits(uint64_t *bm, unsigned first, unsigned n, bool on)
     }
 }
 
-static int take_run(struct hal_mapreg_file *f, unsigned n, uint32_t *gen)
+static inline __attribute__((always_inline)) int take_run(struct hal_mapreg_file *f, unsigned n,
+                                                          uint32_t *gen)
 {
     int first = find_run(f, n);
     if (first < 0)
@@ -191,7 +245,7 @@ void hal_mapreg_free(struct hal_mapreg_file *f, unsigned first, unsigned n)
     f->serving = true;
     while (f->wait_head) {
         struct hal_mapreg_waiter *w = f->wait_head;
-        uint32_t gen;
+        uint32_t gen = 0;
         int at = w->n <= f->nfree ? find_run(f, w->n) : -1;
         if (at < 0)
             break;

@@ -245,7 +245,7 @@ static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *li
                 reg->target = target;
                 reg->source = frame;
                 reg->offset = (uint16_t)off;
-                reg->length = (uint32_t)chunk;
+                reg->length = (uint16_t)chunk;
                 reg->dir = (uint8_t)dir;
                 reg->bounce = bounce;
                 reg->op_start = false;

@@ -14,8 +14,7 @@
 
 #include "cm/cm.h"
 
-static int open_registry(struct cm *cm, const char *hive, const char *reg,
-                         struct wdmsim_error *err)
+static int open_registry(struct cm *cm, const char *hive, const char *reg, struct wdmsim_error *err)
 {
     char text[512];
     if (cm_boot(cm, hive, reg, text, sizeof(text))) {
@@ -78,11 +77,18 @@ int wdmsim_reg_export(const char *hive_path, const char *reg_path, const char *k
 
 static const char *type_name(uint32_t t)
 {
-    static const char *const names[] = {"REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY",
-                                        "REG_DWORD", "REG_DWORD_BIG_ENDIAN", "REG_LINK",
-                                        "REG_MULTI_SZ", "REG_RESOURCE_LIST",
+    static const char *const names[] = {"REG_NONE",
+                                        "REG_SZ",
+                                        "REG_EXPAND_SZ",
+                                        "REG_BINARY",
+                                        "REG_DWORD",
+                                        "REG_DWORD_BIG_ENDIAN",
+                                        "REG_LINK",
+                                        "REG_MULTI_SZ",
+                                        "REG_RESOURCE_LIST",
                                         "REG_FULL_RESOURCE_DESCRIPTOR",
-                                        "REG_RESOURCE_REQUIREMENTS_LIST", "REG_QWORD"};
+                                        "REG_RESOURCE_REQUIREMENTS_LIST",
+                                        "REG_QWORD"};
     return t < sizeof(names) / sizeof(names[0]) ? names[t] : "REG_UNKNOWN";
 }
 

@@ -60,8 +60,8 @@ static void reg_write(volatile void *reg, unsigned width, uint64_t v)
     }
     if (bus_mmio_write(&sys->machine, pa, width, v))
         vf_fire(&rule_unclaimed, pa, width, 1,
-                "[VA %p, PA %#llx, %u bytes] WRITE_REGISTER_* that no device decodes",
-                (void *)reg, (unsigned long long)pa, width);
+                "[VA %p, PA %#llx, %u bytes] WRITE_REGISTER_* that no device decodes", (void *)reg,
+                (unsigned long long)pa, width);
 }
 
 static uint32_t port_of(const volatile void *p, unsigned width)
@@ -133,18 +133,18 @@ NTHALAPI VOID NTAPI WRITE_REGISTER_ULONG64(volatile ULONG64 *Register, ULONG64 V
 }
 
 /* Buffers: element i goes to / comes from Register + i (the address advances). */
-#define REG_BUFFER(name, type, width)                                                              \
-    NTHALAPI VOID NTAPI READ_REGISTER_BUFFER_##name(volatile type *Register, type *Buffer,         \
-                                                    ULONG Count)                                   \
-    {                                                                                              \
-        for (ULONG i = 0; i < Count; i++)                                                          \
-            Buffer[i] = (type)reg_read(Register + i, width);                                       \
-    }                                                                                              \
-    NTHALAPI VOID NTAPI WRITE_REGISTER_BUFFER_##name(volatile type *Register, type *Buffer,        \
-                                                     ULONG Count)                                  \
-    {                                                                                              \
-        for (ULONG i = 0; i < Count; i++)                                                          \
-            reg_write(Register + i, width, Buffer[i]);                                             \
+#define REG_BUFFER(name, type, width)                                                       \
+    NTHALAPI VOID NTAPI READ_REGISTER_BUFFER_##name(volatile type *Register, type *Buffer,  \
+                                                    ULONG Count)                            \
+    {                                                                                       \
+        for (ULONG i = 0; i < Count; i++)                                                   \
+            Buffer[i] = (type)reg_read(Register + i, width);                                \
+    }                                                                                       \
+    NTHALAPI VOID NTAPI WRITE_REGISTER_BUFFER_##name(volatile type *Register, type *Buffer, \
+                                                     ULONG Count)                           \
+    {                                                                                       \
+        for (ULONG i = 0; i < Count; i++)                                                   \
+            reg_write(Register + i, width, Buffer[i]);                                      \
     }
 REG_BUFFER(UCHAR, UCHAR, 1)
 REG_BUFFER(USHORT, USHORT, 2)
@@ -179,16 +179,16 @@ NTHALAPI VOID NTAPI WRITE_PORT_ULONG(PULONG Port, ULONG Value)
 }
 
 /* Buffers: every element at the same port. */
-#define PORT_BUFFER(name, type, width)                                                             \
-    NTHALAPI VOID NTAPI READ_PORT_BUFFER_##name(type *Port, type *Buffer, ULONG Count)             \
-    {                                                                                              \
-        for (ULONG i = 0; i < Count; i++)                                                          \
-            Buffer[i] = (type)port_read(Port, width);                                              \
-    }                                                                                              \
-    NTHALAPI VOID NTAPI WRITE_PORT_BUFFER_##name(type *Port, type *Buffer, ULONG Count)            \
-    {                                                                                              \
-        for (ULONG i = 0; i < Count; i++)                                                          \
-            port_write(Port, width, Buffer[i]);                                                    \
+#define PORT_BUFFER(name, type, width)                                                  \
+    NTHALAPI VOID NTAPI READ_PORT_BUFFER_##name(type *Port, type *Buffer, ULONG Count)  \
+    {                                                                                   \
+        for (ULONG i = 0; i < Count; i++)                                               \
+            Buffer[i] = (type)port_read(Port, width);                                   \
+    }                                                                                   \
+    NTHALAPI VOID NTAPI WRITE_PORT_BUFFER_##name(type *Port, type *Buffer, ULONG Count) \
+    {                                                                                   \
+        for (ULONG i = 0; i < Count; i++)                                               \
+            port_write(Port, width, Buffer[i]);                                         \
     }
 PORT_BUFFER(UCHAR, UCHAR, 1)
 PORT_BUFFER(USHORT, USHORT, 2)

@@ -26,12 +26,12 @@ struct _DEVOBJ_EXTENSION {
     CSHORT Type;
     USHORT Size;
     PDEVICE_OBJECT DeviceObject;
-    PDEVICE_OBJECT AttachedTo;    /* the device below (IoAttachDeviceToDeviceStack) */
-    struct io_devnode *devnode;   /* stack of a PnP device, or NULL */
-    char name[96];                /* ASCII \Device\X, "" if unnamed */
+    PDEVICE_OBJECT AttachedTo;  /* the device below (IoAttachDeviceToDeviceStack) */
+    struct io_devnode *devnode; /* stack of a PnP device, or NULL */
+    char name[96];              /* ASCII \Device\X, "" if unnamed */
     PDEVICE_OBJECT next_named;
-    LIST_ENTRY start_queue;       /* IoStartPacket queue (IRPs through Tail.Overlay.ListEntry) */
-    BOOLEAN busy;                 /* StartIo owns CurrentIrp */
+    LIST_ENTRY start_queue; /* IoStartPacket queue (IRPs through Tail.Overlay.ListEntry) */
+    BOOLEAN busy;           /* StartIo owns CurrentIrp */
     BOOLEAN deleted;
 };
 
@@ -41,14 +41,19 @@ struct io_symlink {
     struct io_symlink *next;
 };
 
-enum io_devnode_state { io_node_none, io_node_added, io_node_started, io_node_stopped,
-                        io_node_removed };
+enum io_devnode_state {
+    io_node_none,
+    io_node_added,
+    io_node_started,
+    io_node_stopped,
+    io_node_removed
+};
 
 struct io_devnode {
-    struct wdmsim_dev *hw;        /* machine device */
+    struct wdmsim_dev *hw; /* machine device */
     unsigned index;
     PDEVICE_OBJECT pdo;
-    struct io_driver *driver;     /* bound function driver */
+    struct io_driver *driver; /* bound function driver */
     enum io_devnode_state state;
     PCM_RESOURCE_LIST raw, translated;
 };

@@ -115,8 +115,8 @@ static const struct vf_rule rule_use_after_complete = {
 };
 
 const struct vf_rule *const io_irp_rules[io_irp_rule_count] = {
-    &rule_double_complete, &rule_no_stack,        &rule_complete_irql, &rule_call_irql,
-    &rule_irql_changed,    &rule_pending_status,  &rule_cancel_set,    &rule_pending_unmarked,
+    &rule_double_complete, &rule_no_stack,           &rule_complete_irql, &rule_call_irql,
+    &rule_irql_changed,    &rule_pending_status,     &rule_cancel_set,    &rule_pending_unmarked,
     &rule_info_exceeds,    &rule_use_after_complete,
 };
 
@@ -128,8 +128,8 @@ struct irp_rec {
     PIRP irp;
     uint64_t pages;
     bool completed, freed;
-    bool io_owned;              /* the I/O manager frees it at the last stage */
-    uint32_t out_len;           /* METHOD_BUFFERED output length, for the clip */
+    bool io_owned;                    /* the I/O manager frees it at the last stage */
+    uint32_t out_len;                 /* METHOD_BUFFERED output length, for the clip */
     UCHAR control[irp_max_stack + 2]; /* Control of each location when completion began */
     struct irp_rec *next;
 };
@@ -377,9 +377,8 @@ NTKERNELAPI VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         vf_fire(&rule_pending_status, (uint32_t)st, (uint64_t)(uintptr_t)Irp, 0,
                 "[IRP %p] IoCompleteRequest with status %#x", (void *)Irp, (unsigned)st);
     if (Irp->CancelRoutine)
-        vf_fire(&rule_cancel_set, (uint64_t)(uintptr_t)Irp->CancelRoutine,
-                (uint64_t)(uintptr_t)Irp, 0,
-                "[IRP %p] IoCompleteRequest with cancel routine %p still set", (void *)Irp,
+        vf_fire(&rule_cancel_set, (uint64_t)(uintptr_t)Irp->CancelRoutine, (uint64_t)(uintptr_t)Irp,
+                0, "[IRP %p] IoCompleteRequest with cancel routine %p still set", (void *)Irp,
                 (void *)Irp->CancelRoutine);
     if (r) {
         r->completed = true;
@@ -419,8 +418,7 @@ NTKERNELAPI VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 NTKERNELAPI NTSTATUS NTAPI IoSetCompletionRoutineEx(PDEVICE_OBJECT DeviceObject, PIRP Irp,
                                                     PIO_COMPLETION_ROUTINE CompletionRoutine,
                                                     PVOID Context, BOOLEAN InvokeOnSuccess,
-                                                    BOOLEAN InvokeOnError,
-                                                    BOOLEAN InvokeOnCancel)
+                                                    BOOLEAN InvokeOnError, BOOLEAN InvokeOnCancel)
 {
     /* wdmsim unmaps an unloaded driver's image, so the "Ex" reference that
      * keeps the driver loaded is not needed to make the call safe. */

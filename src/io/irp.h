@@ -12,5 +12,4 @@ PIRP io_irp_alloc(CCHAR stack, bool io_owned);
 /* METHOD_BUFFERED output length, for the copy-back clip. */
 void io_irp_set_out_len(PIRP irp, uint32_t out_len);
 
-
 #endif

@@ -70,8 +70,8 @@ static PCM_RESOURCE_LIST build_list(struct io_devnode *n, bool translated)
     struct sys *sys = sys_get();
     struct machine_resource res[machine_max_resources];
     unsigned count = machine_device_resources(n->hw, res);
-    size_t bytes = sizeof(CM_RESOURCE_LIST) +
-                   (count ? count - 1 : 0) * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR);
+    size_t bytes =
+        sizeof(CM_RESOURCE_LIST) + (count ? count - 1 : 0) * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR);
     PCM_RESOURCE_LIST l = ExAllocatePoolWithTag(PagedPool, bytes, io_tag_res);
     if (!l)
         return NULL;
@@ -104,8 +104,8 @@ static PCM_RESOURCE_LIST build_list(struct io_devnode *n, bool translated)
             d->Type = CmResourceTypeInterrupt;
             d->ShareDisposition =
                 res[i].edge ? CmResourceShareDeviceExclusive : CmResourceShareShared;
-            d->Flags = res[i].edge ? CM_RESOURCE_INTERRUPT_LATCHED
-                                   : CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE;
+            d->Flags =
+                res[i].edge ? CM_RESOURCE_INTERRUPT_LATCHED : CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE;
             if (translated) {
                 unsigned vector = ke_line_vector(line);
                 d->u.Interrupt.Level = (USHORT)(vector >> 4);
@@ -269,8 +269,7 @@ int io_pnp_remove_all(struct io *io)
     struct sys *sys = sys_get();
     for (unsigned i = io->ndevnodes; i-- > 0;) {
         struct io_devnode *n = &io->devnodes[i];
-        if (n->state != io_node_started && n->state != io_node_stopped &&
-            n->state != io_node_added)
+        if (n->state != io_node_started && n->state != io_node_stopped && n->state != io_node_added)
             continue;
         if (ke_call(&sys->ke, remove_node, n))
             return -1;

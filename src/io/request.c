@@ -101,8 +101,7 @@ static NTSTATUS build(PIRP irp, PDEVICE_OBJECT top, uint8_t major, uint32_t code
     case METHOD_OUT_DIRECT:
         st = system_buffer(irp, in_len, in, in_len);
         if (NT_SUCCESS(st) && out_len)
-            st = lock_mdl(irp, out, out_len, METHOD_FROM_CTL_CODE(code) == METHOD_OUT_DIRECT,
-                          mode);
+            st = lock_mdl(irp, out, out_len, METHOD_FROM_CTL_CODE(code) == METHOD_OUT_DIRECT, mode);
         break;
     default: /* METHOD_NEITHER */
         loc->Parameters.DeviceIoControl.Type3InputBuffer = in;
@@ -146,4 +145,95 @@ int32_t io_request(PDEVICE_OBJECT dev, uint8_t major, uint32_t code, void *in, u
     *information = iosb.Information;
     ExFreePoolWithTag(ev, io_tag_irp);
     return st;
+}
+
+/* ---- IoBuild*Request: the same buffers, for a driver sending its own IRP ------------- */
+
+static PIRP build_for_driver(uint8_t major, PDEVICE_OBJECT dev, uint32_t code, PVOID in,
+                             ULONG in_len, PVOID out, ULONG out_len, bool io_owned, PKEVENT event,
+                             PIO_STATUS_BLOCK iosb)
+{
+    ke_sched_point(&sys_get()->ke);
+    PIRP irp = io_irp_alloc(dev->StackSize, io_owned);
+    if (!irp)
+        return NULL;
+    irp->RequestorMode = KernelMode;
+    irp->UserEvent = event;
+    irp->UserIosb = iosb;
+    irp->Tail.Overlay.Thread = (PETHREAD)ke_current_thread(&sys_get()->ke);
+    uint8_t m = major == IRP_MJ_INTERNAL_DEVICE_CONTROL ? IRP_MJ_DEVICE_CONTROL : major;
+    if (!NT_SUCCESS(build(irp, dev, m, code, in, in_len, out, out_len, KernelMode))) {
+        /* Undo what was built; the IRP never reached a driver. */
+        irp->UserEvent = NULL;
+        irp->UserIosb = NULL;
+        irp->IoStatus.Status = STATUS_INSUFFICIENT_RESOURCES;
+        PMDL mdl = irp->MdlAddress;
+        irp->MdlAddress = NULL;
+        while (mdl) {
+            PMDL next = mdl->Next;
+            if (mdl->MdlFlags & MDL_PAGES_LOCKED)
+                MmUnlockPages(mdl);
+            IoFreeMdl(mdl);
+            mdl = next;
+        }
+        if (irp->Flags & IRP_DEALLOCATE_BUFFER)
+            ExFreePoolWithTag(irp->AssociatedIrp.SystemBuffer, io_tag_sysbuf);
+        IoFreeIrp(irp);
+        return NULL;
+    }
+    IoGetNextIrpStackLocation(irp)->MajorFunction = major;
+    return irp;
+}
+
+NTKERNELAPI PIRP NTAPI IoBuildDeviceIoControlRequest(ULONG IoControlCode,
+                                                     PDEVICE_OBJECT DeviceObject, PVOID InputBuffer,
+                                                     ULONG InputBufferLength, PVOID OutputBuffer,
+                                                     ULONG OutputBufferLength,
+                                                     BOOLEAN InternalDeviceIoControl, PKEVENT Event,
+                                                     PIO_STATUS_BLOCK IoStatusBlock)
+{
+    return build_for_driver(InternalDeviceIoControl ? IRP_MJ_INTERNAL_DEVICE_CONTROL
+                                                    : IRP_MJ_DEVICE_CONTROL,
+                            DeviceObject, IoControlCode, InputBuffer, InputBufferLength,
+                            OutputBuffer, OutputBufferLength, true, Event, IoStatusBlock);
+}
+
+static PIRP build_fsd(ULONG major, PDEVICE_OBJECT dev, PVOID buf, ULONG len, PLARGE_INTEGER offset,
+                      bool io_owned, PKEVENT event, PIO_STATUS_BLOCK iosb)
+{
+    if (major != IRP_MJ_READ && major != IRP_MJ_WRITE) {
+        PIRP irp = io_irp_alloc(dev->StackSize, io_owned);
+        if (irp) {
+            irp->UserEvent = event;
+            irp->UserIosb = iosb;
+            IoGetNextIrpStackLocation(irp)->MajorFunction = (UCHAR)major;
+        }
+        return irp;
+    }
+    bool read = major == IRP_MJ_READ;
+    PIRP irp = build_for_driver((uint8_t)major, dev, 0, read ? NULL : buf, read ? 0 : len,
+                                read ? buf : NULL, read ? len : 0, io_owned, event, iosb);
+    if (irp && offset)
+        IoGetNextIrpStackLocation(irp)->Parameters.Read.ByteOffset = *offset;
+    return irp;
+}
+
+NTKERNELAPI PIRP NTAPI IoBuildSynchronousFsdRequest(ULONG MajorFunction,
+                                                    PDEVICE_OBJECT DeviceObject, PVOID Buffer,
+                                                    ULONG Length, PLARGE_INTEGER StartingOffset,
+                                                    PKEVENT Event, PIO_STATUS_BLOCK IoStatusBlock)
+{
+    return build_fsd(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, true, Event,
+                     IoStatusBlock);
+}
+
+NTKERNELAPI PIRP NTAPI IoBuildAsynchronousFsdRequest(ULONG MajorFunction,
+                                                     PDEVICE_OBJECT DeviceObject, PVOID Buffer,
+                                                     ULONG Length, PLARGE_INTEGER StartingOffset,
+                                                     PIO_STATUS_BLOCK IoStatusBlock)
+{
+    /* The caller's completion routine frees it (IoFreeIrp, then
+     * STATUS_MORE_PROCESSING_REQUIRED). */
+    return build_fsd(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, false, NULL,
+                     IoStatusBlock);
 }

@@ -101,8 +101,8 @@ _Noreturn void io_seh_raise(int32_t status, void *address)
         __builtin_longjmp(f->Jmp, 1);
     }
     ke_bugcheck(0x1E, (uint32_t)status, (uint64_t)(uintptr_t)address, 0, 0, NULL,
-                "[status %#x, address %p] exception raised with no __try handler",
-                (unsigned)status, address);
+                "[status %#x, address %p] exception raised with no __try handler", (unsigned)status,
+                address);
 }
 
 NTKERNELAPI DECLSPEC_NORETURN VOID NTAPI ExRaiseStatus(NTSTATUS Status)
@@ -124,4 +124,3 @@ static int seh_resolve(struct sys *sys, void *addr, int access, void *pc)
         return mm_fault_declined;
     io_seh_raise(STATUS_ACCESS_VIOLATION, addr);
 }
-

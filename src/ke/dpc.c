@@ -82,8 +82,7 @@ bool ke_dpc_insert(struct ke *ke, struct _KDPC *dpc, void *a1, void *a2, unsigne
     return true;
 }
 
-NTKERNELAPI BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1,
-                                           PVOID SystemArgument2)
+NTKERNELAPI BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)
 {
     struct ke *ke = &sys_get()->ke;
     ke_sched_point(ke);

@@ -26,8 +26,6 @@ const struct vf_rule ke_rule_fast_mutex = {
     .fixture = "tests/fixtures/lock-fast-mutex",
 };
 
-
-
 NTKERNELAPI VOID NTAPI ExInitializeFastMutex(PFAST_MUTEX FastMutex)
 {
     FastMutex->Count = 1;
@@ -83,8 +81,7 @@ NTKERNELAPI BOOLEAN FASTCALL ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)
     uint8_t cur = ke_irql(ke);
     if (cur > APC_LEVEL)
         ke_violation(&ke_rule_fast_mutex, 0x33, cur, (uint64_t)(uintptr_t)FastMutex, 0,
-                     "[fast mutex %p] ExTryToAcquireFastMutex at IRQL %u", (void *)FastMutex,
-                     cur);
+                     "[fast mutex %p] ExTryToAcquireFastMutex at IRQL %u", (void *)FastMutex, cur);
     if (FastMutex->Count != 1)
         return FALSE;
     uint8_t old = ke_raise_irql(ke, APC_LEVEL);

@@ -52,9 +52,13 @@ __asm__(".text\n"
          * r13 = entry; rsp is 16-byte aligned, as a call needs. */
         ".type ke_fiber_trampoline,@function\n"
         "ke_fiber_trampoline:\n"
+        /* The outermost frame of a fiber: unwinders stop here. */
+        "    .cfi_startproc\n"
+        "    .cfi_undefined rip\n"
         "    movq %r12, %rdi\n"
         "    callq *%r13\n"
         "    ud2\n"
+        "    .cfi_endproc\n"
         ".size ke_fiber_trampoline, .-ke_fiber_trampoline\n");
 
 void ke_fiber_trampoline(void);
@@ -101,12 +105,12 @@ void ke_fiber_reset(struct ke_fiber *f, void (*entry)(void *arg), void *arg)
     __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
     __asm__ volatile("fnstcw %0" : "=m"(fpucw));
     sp[0] = (uint64_t)mxcsr | ((uint64_t)fpucw << 32);
-    sp[1] = 0;                   /* r15 */
-    sp[2] = 0;                   /* r14 */
-    sp[3] = (uint64_t)entry;     /* r13 */
-    sp[4] = (uint64_t)arg;       /* r12 */
-    sp[5] = 0;                   /* rbx */
-    sp[6] = 0;                   /* rbp */
+    sp[1] = 0;               /* r15 */
+    sp[2] = 0;               /* r14 */
+    sp[3] = (uint64_t)entry; /* r13 */
+    sp[4] = (uint64_t)arg;   /* r12 */
+    sp[5] = 0;               /* rbx */
+    sp[6] = 0;               /* rbp */
     sp[7] = (uint64_t)ke_fiber_trampoline;
     sp[8] = 0;
     sp[9] = 0;

@@ -119,8 +119,8 @@ static void storm_check(struct ke *ke, unsigned line)
     if (++ke->storm[line] < storm_limit)
         return;
     vf_fire(&ke_rule_storm, line, ke->storm[line], ke_line_vector(line),
-            "[line %u, vector 0x%X] still asserted after %u ISR calls", line,
-            ke_line_vector(line), ke->storm[line]);
+            "[line %u, vector 0x%X] still asserted after %u ISR calls", line, ke_line_vector(line),
+            ke->storm[line]);
     /* The rule is off: mask the line rather than loop forever. */
     intc_set_masked(&ke->machine->intc, line, true);
 }
@@ -145,8 +145,8 @@ void ke_interrupt_deliver(struct ke *ke, unsigned line)
         pr = ke_current_processor(ke);
         if (pr->irql != at)
             vf_fire(&ke_rule_isr_irql, (uint64_t)(uintptr_t)k->ServiceRoutine, at, pr->irql,
-                    "ISR %p returned at IRQL %u; it was called at %u",
-                    (void *)k->ServiceRoutine, pr->irql, at);
+                    "ISR %p returned at IRQL %u; it was called at %u", (void *)k->ServiceRoutine,
+                    pr->irql, at);
         pr->irql = at;
         ke_lock_drop(ke, k->Lock);
         if (claimed && level)
@@ -244,10 +244,9 @@ NTKERNELAPI NTSTATUS NTAPI IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS
         return STATUS_NOT_SUPPORTED;
     }
     PIO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS f = &Parameters->FullySpecified;
-    return IoConnectInterrupt(f->InterruptObject, f->ServiceRoutine, f->ServiceContext,
-                              f->SpinLock, f->Vector, f->Irql, f->SynchronizeIrql,
-                              f->InterruptMode, f->ShareVector, f->ProcessorEnableMask,
-                              f->FloatingSave);
+    return IoConnectInterrupt(f->InterruptObject, f->ServiceRoutine, f->ServiceContext, f->SpinLock,
+                              f->Vector, f->Irql, f->SynchronizeIrql, f->InterruptMode,
+                              f->ShareVector, f->ProcessorEnableMask, f->FloatingSave);
 }
 
 NTKERNELAPI VOID NTAPI IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters)

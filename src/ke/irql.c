@@ -202,8 +202,8 @@ NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)
 {
     struct ke *ke = &sys_get()->ke;
     if (ActiveProcessors)
-        *ActiveProcessors = ke->nprocessors >= 64 ? ~(KAFFINITY)0
-                                                  : (((KAFFINITY)1 << ke->nprocessors) - 1);
+        *ActiveProcessors =
+            ke->nprocessors >= 64 ? ~(KAFFINITY)0 : (((KAFFINITY)1 << ke->nprocessors) - 1);
     return ke->nprocessors;
 }
 

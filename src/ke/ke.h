@@ -33,7 +33,7 @@ enum {
     ke_max_device_irql = 11,
     ke_synch_level = 12,
     ke_high_level = 15,
-    ke_max_wait_objects = 64, /* MAXIMUM_WAIT_OBJECTS */
+    ke_max_wait_objects = 64,   /* MAXIMUM_WAIT_OBJECTS */
     ke_stack_bytes = 64 * 1024, /* per fiber; Windows gives 24 KiB, host code needs more */
 };
 
@@ -73,8 +73,8 @@ struct ke_header {
 
 struct ke_thread;
 struct ke_wait_block {
-    struct ke_link link;      /* in the object's WaitListHead */
-    void *object;             /* DISPATCHER_HEADER * */
+    struct ke_link link; /* in the object's WaitListHead */
+    void *object;        /* DISPATCHER_HEADER * */
     struct ke_thread *thread;
     unsigned index;
 };
@@ -87,14 +87,14 @@ enum ke_thread_state {
 };
 
 struct ke_thread {
-    struct ke_header header;  /* first: PKTHREAD points here; signaled at exit */
+    struct ke_header header; /* first: PKTHREAD points here; signaled at exit */
     unsigned id;
     enum ke_thread_state state;
     struct ke_fiber fiber;
-    unsigned processor;       /* running on, or last ran on */
-    int affinity;             /* -1: any processor; else only that one */
-    uint8_t saved_irql;       /* the processor's IRQL while switched out */
-    bool idle;                /* a processor's idle thread */
+    unsigned processor; /* running on, or last ran on */
+    int affinity;       /* -1: any processor; else only that one */
+    uint8_t saved_irql; /* the processor's IRQL while switched out */
+    bool idle;          /* a processor's idle thread */
     const char *name;
     void (*start)(void *arg); /* host-side body; the thread exits when it returns */
     void *arg;
@@ -103,27 +103,27 @@ struct ke_thread {
     unsigned nwait;
     bool wait_all;
     int32_t wait_status;
-    uint64_t timeout_event;   /* vclock event id, 0 = none */
+    uint64_t timeout_event; /* vclock event id, 0 = none */
     struct ke_thread *next_ready;
-    struct ke_thread *next;   /* every thread (ke->threads) */
+    struct ke_thread *next; /* every thread (ke->threads) */
     int32_t exit_status;
-    uint32_t fp_saves;        /* KeSaveFloatingPointState nesting (float.c) */
+    uint32_t fp_saves; /* KeSaveFloatingPointState nesting (float.c) */
 };
 
 /* ---- processors ------------------------------------------------------------------ */
 struct ke_processor {
     unsigned number;
-    uint8_t irql;               /* KIRQL */
-    struct ke_thread *thread;   /* its current thread; suspended unless this is ke->current */
+    uint8_t irql;             /* KIRQL */
+    struct ke_thread *thread; /* its current thread; suspended unless this is ke->current */
     struct ke_thread *idle;
     struct _KDPC *dpc_head, *dpc_tail; /* linked through DpcListEntry.Next */
     unsigned dpc_count;
-    bool dpc_active;            /* draining: the DPC routine runs on this processor */
-    bool halted;                /* idle with nothing to do */
+    bool dpc_active;                      /* draining: the DPC routine runs on this processor */
+    bool halted;                          /* idle with nothing to do */
     volatile unsigned long long *spin_on; /* KSPIN_LOCK this processor spins on, or NULL */
-    uint64_t busy_until;        /* KeStallExecutionProcessor deadline (virtual ns) */
+    uint64_t busy_until;                  /* KeStallExecutionProcessor deadline (virtual ns) */
     unsigned isr_depth;
-    uint64_t dpcs, isrs;        /* statistics */
+    uint64_t dpcs, isrs; /* statistics */
 };
 
 /* What stopped the machine: the bug check and where it was raised. */
@@ -135,7 +135,7 @@ struct ke_bugcheck {
     char text[512];             /* rule text or caller detail, bracketed facts */
     unsigned processor;
     uint8_t irql;
-    void *frames[48];           /* host backtrace at the stop */
+    void *frames[48]; /* host backtrace at the stop */
     int nframes;
 };
 
@@ -151,11 +151,11 @@ enum ke_trace_kind {
     ke_ev_isr,                  /* arg: line */
     ke_ev_lock_acquire,         /* arg: lock address */
     ke_ev_lock_spin,
-    ke_ev_wait,                 /* arg: thread id */
-    ke_ev_wake,                 /* arg: thread id */
-    ke_ev_clock,                /* arg: new virtual time */
-    ke_ev_thread_exit,          /* arg: thread id */
-    ke_ev_line,                 /* arg: line asserted (device side) */
+    ke_ev_wait,        /* arg: thread id */
+    ke_ev_wake,        /* arg: thread id */
+    ke_ev_clock,       /* arg: new virtual time */
+    ke_ev_thread_exit, /* arg: thread id */
+    ke_ev_line,        /* arg: line asserted (device side) */
 };
 struct ke_trace_rec {
     uint64_t time;
@@ -165,7 +165,7 @@ struct ke_trace_rec {
     uint64_t arg;
 };
 struct ke_trace {
-    uint64_t hash;  /* over every record, in order (trace.c) */
+    uint64_t hash; /* over every record, in order (trace.c) */
     uint64_t count;
     struct ke_trace_rec *rec;
     uint64_t cap;   /* records kept; the hash covers them all */
@@ -177,33 +177,33 @@ struct ke_worker;
 struct ke {
     unsigned nprocessors;
     struct ke_processor processor[machine_max_processors];
-    unsigned current;           /* processor running now */
+    unsigned current; /* processor running now */
     struct ke_bugcheck bugcheck;
-    sigjmp_buf *stop_target;    /* the host's ke_call(), while on the host stack */
-    unsigned depth;             /* nesting of ke_call() */
+    sigjmp_buf *stop_target; /* the host's ke_call(), while on the host stack */
+    unsigned depth;          /* nesting of ke_call() */
     struct machine *machine;
     /* scheduler (sched.c) */
-    struct rng rng;             /* every scheduling choice; seeded from the machine seed */
-    bool running;               /* the host is inside ke_call's scheduler loop */
-    bool on_host;               /* executing on the host's own stack */
-    struct ke_fiber host;       /* the host's context while a fiber runs */
+    struct rng rng;       /* every scheduling choice; seeded from the machine seed */
+    bool running;         /* the host is inside ke_call's scheduler loop */
+    bool on_host;         /* executing on the host's own stack */
+    struct ke_fiber host; /* the host's context while a fiber runs */
     struct ke_thread *ready_head, *ready_tail;
-    struct ke_thread *threads;  /* every thread not yet reaped */
-    struct ke_thread *request;  /* runs the work of the current host ke_call */
+    struct ke_thread *threads;     /* every thread not yet reaped */
+    struct ke_thread *request;     /* runs the work of the current host ke_call */
     struct ke_thread *stack_cache; /* terminated threads whose fiber can be reused */
     unsigned next_thread_id;
-    uint64_t points;            /* scheduling points so far */
-    uint64_t point_ns;          /* virtual time one scheduling point costs */
-    unsigned preempt_permille;  /* chance a point preempts a PASSIVE/APC thread */
-    unsigned deliver_permille;  /* chance a point delivers a pending interrupt */
-    sigset_t host_mask;         /* signal mask at the host's ke_call */
+    uint64_t points;           /* scheduling points so far */
+    uint64_t point_ns;         /* virtual time one scheduling point costs */
+    unsigned preempt_permille; /* chance a point preempts a PASSIVE/APC thread */
+    unsigned deliver_permille; /* chance a point delivers a pending interrupt */
+    sigset_t host_mask;        /* signal mask at the host's ke_call */
     /* interrupts (interrupt.c): connected KINTERRUPTs per controller line */
     struct _KINTERRUPT *line_isr[intc_max_lines];
-    uint64_t in_service;        /* bit n: line n's ISRs run now (no second delivery) */
-    unsigned storm[intc_max_lines];       /* deliveries in one level assertion */
-    uint64_t storm_mark[intc_max_lines];  /* the line's assertion count at the last one */
-    struct _KINTERRUPT *disconnected;     /* freed at shutdown: an ISR may still run */
-    struct ke_worker *worker;   /* system worker threads (worker.c), made on first use */
+    uint64_t in_service;                 /* bit n: line n's ISRs run now (no second delivery) */
+    unsigned storm[intc_max_lines];      /* deliveries in one level assertion */
+    uint64_t storm_mark[intc_max_lines]; /* the line's assertion count at the last one */
+    struct _KINTERRUPT *disconnected;    /* freed at shutdown: an ISR may still run */
+    struct ke_worker *worker;            /* system worker threads (worker.c), made on first use */
     struct ke_trace trace;
 };
 
@@ -348,7 +348,11 @@ int ke_worker_queue(struct ke *ke, void (*fn)(void *arg), void *arg);
 /* float.c: ke.fpsave-mismatch, listed apart from ke_vf_rules. */
 extern const struct vf_rule *const ke_float_vf_rules[];
 enum { ke_float_vf_rule_count = 1 };
-extern const struct vf_rule ke_rule_raise_lower, ke_rule_lower_higher, ke_rule_irql_api, ke_rule_paged_code, ke_rule_recursive, ke_rule_release_unowned, ke_rule_release_not_dispatch, ke_rule_atdpc_below_dispatch, ke_rule_acquire_above_dispatch, ke_rule_kernel_release, ke_rule_lock_order, ke_rule_wait_forever, ke_rule_wait_at_dispatch, ke_rule_setevent_irql, ke_rule_fast_mutex, ke_rule_isr_irql, ke_rule_storm;
+extern const struct vf_rule ke_rule_raise_lower, ke_rule_lower_higher, ke_rule_irql_api,
+    ke_rule_paged_code, ke_rule_recursive, ke_rule_release_unowned, ke_rule_release_not_dispatch,
+    ke_rule_atdpc_below_dispatch, ke_rule_acquire_above_dispatch, ke_rule_kernel_release,
+    ke_rule_lock_order, ke_rule_wait_forever, ke_rule_wait_at_dispatch, ke_rule_setevent_irql,
+    ke_rule_fast_mutex, ke_rule_isr_irql, ke_rule_storm;
 extern const struct vf_rule *const ke_vf_rules[];
 enum { ke_vf_rule_count = 17 };
 /* Fires rule with an explicit parameter 1 (rules with several subcodes). */

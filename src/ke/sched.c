@@ -170,8 +170,7 @@ static void on_resume(struct ke *ke)
     if (pr->dpc_count && !pr->dpc_active)
         ke_dpc_drain(ke);
     struct ke_thread *t = pr->thread;
-    if (!t->idle && ready_for(ke, pr->number) &&
-        rng_below(&ke->rng, 1000) < ke->preempt_permille) {
+    if (!t->idle && ready_for(ke, pr->number) && rng_below(&ke->rng, 1000) < ke->preempt_permille) {
         struct ke_thread *next = ready_pop_for(ke, pr->number);
         ke_thread_ready(ke, t);
         switch_thread(ke, next);
@@ -269,7 +268,6 @@ struct ke_thread *ke_thread_create(struct ke *ke, const char *name, void (*start
     return t;
 }
 
-
 _Noreturn void ke_thread_exit(struct ke *ke, int32_t status)
 {
     struct ke_processor *pr = ke_current_processor(ke);
@@ -347,15 +345,17 @@ static int lock_owner(const struct ke *ke, uint64_t v)
 static void check_cycle(struct ke *ke, volatile unsigned long long *lock)
 {
     unsigned me = ke->current;
+    int holder = lock_owner(ke, *lock);
     volatile unsigned long long *l = lock;
     for (unsigned hops = 0; hops <= ke->nprocessors; hops++) {
         int owner = lock_owner(ke, *l);
         if (owner < 0)
             return;
         if ((unsigned)owner == me)
-            vf_fire(&ke_rule_lock_order, (uint64_t)(uintptr_t)lock, me, (uint64_t)owner,
-                    "[lock %p] processor %u waits for a lock chain that comes back to itself",
-                    (void *)lock, me);
+            vf_fire(&ke_rule_lock_order, (uint64_t)(uintptr_t)lock, me, (uint64_t)holder,
+                    "[lock %p] processor %u spins on a lock held by processor %d, whose chain "
+                    "of spins comes back to processor %u",
+                    (void *)lock, me, holder, me);
         l = ke->processor[owner].spin_on;
         if (!l)
             return;
@@ -415,8 +415,9 @@ static void deadlock(struct ke *ke)
             ke->current = q;
             vf_fire(&ke_rule_lock_order, (uint64_t)(uintptr_t)pr->spin_on, q, (uint64_t)owner,
                     "[lock %p] processor %u spins forever; holder: %s", (void *)pr->spin_on, q,
-                    owner < 0 ? "none (never initialized or corrupt)" : "a processor that "
-                                                                         "cannot release it");
+                    owner < 0 ? "none (never initialized or corrupt)"
+                              : "a processor that "
+                                "cannot release it");
         }
     }
     struct ke_thread *w = ke->request;

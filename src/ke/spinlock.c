@@ -90,8 +90,7 @@ void ke_lock_take(struct ke *ke, volatile unsigned long long *lock)
     uint64_t me = ke->current + 1;
     if (*lock == me)
         vf_fire(&ke_rule_recursive, (uint64_t)(uintptr_t)lock, ke->current, 0,
-                "[lock %p] processor %u acquires a spin lock it holds", (void *)lock,
-                ke->current);
+                "[lock %p] processor %u acquires a spin lock it holds", (void *)lock, ke->current);
     if (*lock)
         ke_spin_wait(ke, lock);
     *lock = ke->current + 1;
@@ -165,8 +164,7 @@ NTKERNELAPI VOID NTAPI KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
     uint8_t cur = ke_irql(ke);
     if (cur < DISPATCH_LEVEL)
         ke_violation(&ke_rule_atdpc_below_dispatch, 0x41, cur, (uint64_t)(uintptr_t)SpinLock, 0,
-                     "[lock %p] KeReleaseSpinLockFromDpcLevel at IRQL %u", (void *)SpinLock,
-                     cur);
+                     "[lock %p] KeReleaseSpinLockFromDpcLevel at IRQL %u", (void *)SpinLock, cur);
     ke_lock_drop(ke, SpinLock);
 }
 
@@ -181,8 +179,7 @@ NTKERNELAPI BOOLEAN NTAPI KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
                      cur);
     if (*SpinLock == ke->current + 1)
         vf_fire(&ke_rule_recursive, (uint64_t)(uintptr_t)SpinLock, ke->current, 0,
-                "[lock %p] processor %u tries a spin lock it holds", (void *)SpinLock,
-                ke->current);
+                "[lock %p] processor %u tries a spin lock it holds", (void *)SpinLock, ke->current);
     return ke_lock_try(ke, SpinLock) ? TRUE : FALSE;
 }
 
@@ -249,10 +246,9 @@ NTKERNELAPI VOID NTAPI KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_H
     uint8_t cur = ke_irql(ke);
     PKSPIN_LOCK lock = LockHandle->LockQueue.Lock;
     if (cur < DISPATCH_LEVEL)
-        ke_violation(&ke_rule_kernel_release, 0x36, cur, (uint64_t)(uintptr_t)lock,
-                     LockHandle->OldIrql,
-                     "[lock %p] KeReleaseInStackQueuedSpinLockFromDpcLevel at IRQL %u",
-                     (void *)lock, cur);
+        ke_violation(
+            &ke_rule_kernel_release, 0x36, cur, (uint64_t)(uintptr_t)lock, LockHandle->OldIrql,
+            "[lock %p] KeReleaseInStackQueuedSpinLockFromDpcLevel at IRQL %u", (void *)lock, cur);
     if (!lock)
         vf_fire(&ke_rule_release_unowned, 0, 0, ke->current,
                 "KeReleaseInStackQueuedSpinLockFromDpcLevel with an unfilled handle");

@@ -38,7 +38,8 @@ static void record(struct ke *ke, enum ke_trace_kind kind, uint64_t arg, uint64_
         t->cap = t->rec ? trace_keep : 1; /* 1: do not retry a failed calloc */
     }
     if (t->rec && t->count < t->cap)
-        t->rec[t->count] = (struct ke_trace_rec){now, (uint16_t)ke->current, (uint16_t)kind, 0, arg};
+        t->rec[t->count] =
+            (struct ke_trace_rec){now, (uint16_t)ke->current, (uint16_t)kind, 0, arg};
     t->count++;
 }
 

@@ -28,8 +28,7 @@
 #include "sys.h"
 
 _Static_assert(sizeof(struct ke_header) == sizeof(DISPATCHER_HEADER), "header size");
-_Static_assert(offsetof(struct ke_header, signal_state) ==
-                   offsetof(DISPATCHER_HEADER, SignalState),
+_Static_assert(offsetof(struct ke_header, signal_state) == offsetof(DISPATCHER_HEADER, SignalState),
                "SignalState");
 _Static_assert(offsetof(struct ke_header, wait_list) == offsetof(DISPATCHER_HEADER, WaitListHead),
                "WaitListHead");
@@ -124,8 +123,7 @@ void ke_object_signal(struct ke *ke, void *header)
         progressed = false;
         for (struct ke_link *l = head->flink; l != head; l = l->flink) {
             struct ke_wait_block *wb = (struct ke_wait_block *)l;
-            if (wb->thread->state == ke_state_waiting &&
-                try_satisfy(ke, wb->thread, wb->index)) {
+            if (wb->thread->state == ke_state_waiting && try_satisfy(ke, wb->thread, wb->index)) {
                 progressed = true;
                 break;
             }
@@ -262,8 +260,8 @@ NTKERNELAPI NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON Wait
     return ke_wait(ke, 1, objs, false, Timeout);
 }
 
-NTKERNELAPI NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[],
-                                                    WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+NTKERNELAPI NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+                                                    KWAIT_REASON WaitReason,
                                                     KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                                     PLARGE_INTEGER Timeout,
                                                     PKWAIT_BLOCK WaitBlockArray)

@@ -158,8 +158,7 @@ NTKERNELAPI VOID NTAPI IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROU
     if (IoWorkItem->queued)
         /* WORKER_INVALID: the item is already in a queue. */
         ke_bugcheck(0xE4, 0, (uint64_t)(uintptr_t)IoWorkItem, 0, 0, NULL,
-                    "[work item %p] IoQueueWorkItem while it is still queued",
-                    (void *)IoWorkItem);
+                    "[work item %p] IoQueueWorkItem while it is still queued", (void *)IoWorkItem);
     IoWorkItem->Routine = WorkerRoutine;
     IoWorkItem->Context = Context;
     IoWorkItem->queued = true;

@@ -21,7 +21,7 @@
 enum {
     bus_io_pci_first = 0xC000, /* where PCI I/O BARs go */
     bus_io_limit = 0x10000,
-    bus_pci_irq_first = 16,    /* PCI INTx lines as an I/O APIC routes them */
+    bus_pci_irq_first = 16, /* PCI INTx lines as an I/O APIC routes them */
     bus_pci_irq_count = 8,
 };
 #define BUS_MEM_PCI_FIRST 0xE0000000ULL /* where PCI memory BARs go */
@@ -138,9 +138,8 @@ static int assign_bar(struct machine *m, struct wdmsim_dev *d, unsigned b, struc
     } else {
         /* First free aligned slot from the PCI window up. */
         base = io ? bus_io_pci_first : BUS_MEM_PCI_FIRST;
-        while (base + size <= limit &&
-               (find_overlap(claims, *n, io, base, base + size) ||
-                (!io && overlaps_ram(m, base, base + size))))
+        while (base + size <= limit && (find_overlap(claims, *n, io, base, base + size) ||
+                                        (!io && overlaps_ram(m, base, base + size))))
             base += size;
         if (base + size > limit) {
             machine_error_set(err, "%s:%d: device '%s': no room for %s (%llu-byte %s BAR)",
@@ -166,8 +165,7 @@ static int assign_line(struct machine *m, struct wdmsim_dev *d, struct machine_e
     if (!set) {
         if (isa && d->model->isa_irq < 0)
             return 0;
-        v = isa ? (uint64_t)d->model->isa_irq
-                : bus_pci_irq_first + d->pci_slot % bus_pci_irq_count;
+        v = isa ? (uint64_t)d->model->isa_irq : bus_pci_irq_first + d->pci_slot % bus_pci_irq_count;
     }
     if (v >= intc_max_lines || (isa && v >= 16) || v == 0 || v == 2) {
         machine_error_set(err, "%s:%d: device '%s': irq = %llu: must be %s", cfg_where(m),
@@ -181,7 +179,8 @@ static int assign_line(struct machine *m, struct wdmsim_dev *d, struct machine_e
         if (o == d || o->irq != (int)v)
             continue;
         if (isa || o->model->bus == WDMSIM_BUS_ISA) {
-            machine_error_set(err, "%s:%d: device '%s': irq %llu is already device '%s''s; an ISA "
+            machine_error_set(err,
+                              "%s:%d: device '%s': irq %llu is already device '%s''s; an ISA "
                               "(edge) interrupt cannot be shared",
                               cfg_where(m), knob_line(d, "irq"), d->cfg->name,
                               (unsigned long long)v, o->cfg->name);
@@ -246,7 +245,8 @@ int bus_assign(struct machine *m, struct machine_error *err)
                 if (!set)
                     base = d->model->isa_port_base;
                 if (base + d->model->isa_ports > 0x400 || base < 0x100) {
-                    machine_error_set(err, "%s:%d: device '%s': port = %#llx: an ISA range of %u "
+                    machine_error_set(err,
+                                      "%s:%d: device '%s': port = %#llx: an ISA range of %u "
                                       "ports must lie in 0x100-0x3FF",
                                       cfg_where(m), knob_line(d, "port"), d->cfg->name,
                                       (unsigned long long)base, d->model->isa_ports);
@@ -316,9 +316,9 @@ unsigned machine_device_resources(const struct wdmsim_dev *d, struct machine_res
             const struct wdmsim_bar *bar = &d->model->bar[b];
             if (bar->kind == WDMSIM_BAR_NONE)
                 continue;
-            out[n++] = (struct machine_resource){
-                bar->kind == WDMSIM_BAR_IO ? machine_res_port : machine_res_memory,
-                d->bar_base[b], bar->size, false};
+            out[n++] = (struct machine_resource){bar->kind == WDMSIM_BAR_IO ? machine_res_port
+                                                                            : machine_res_memory,
+                                                 d->bar_base[b], bar->size, false};
         }
     }
     if (d->irq >= 0)
@@ -436,8 +436,8 @@ void bus_update_irq(struct wdmsim_dev *d)
     if (d->irq < 0)
         return;
     struct machine *m = d->machine;
-    bool drive = d->irq_level &&
-                 !(d->model->bus == WDMSIM_BUS_PCI && (d->command & pci_cmd_int_disable));
+    bool drive =
+        d->irq_level && !(d->model->bus == WDMSIM_BUS_PCI && (d->command & pci_cmd_int_disable));
     if (drive == d->irq_driven)
         return;
     d->irq_driven = drive;

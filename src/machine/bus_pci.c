@@ -32,7 +32,9 @@ static uint8_t header_byte(const struct wdmsim_dev *d, unsigned off)
     const struct wdmsim_device_model *mo = d->model;
     uint32_t dword = 0;
     switch (off & ~3u) {
-    case 0x00: dword = mo->vendor_id | (uint32_t)mo->device_id << 16; break;
+    case 0x00:
+        dword = mo->vendor_id | (uint32_t)mo->device_id << 16;
+        break;
     case 0x04:
         dword = d->command | (uint32_t)(d->irq_level ? pci_status_interrupt : 0) << 16;
         break;
@@ -40,21 +42,34 @@ static uint8_t header_byte(const struct wdmsim_dev *d, unsigned off)
         dword = mo->revision | (uint32_t)mo->class_code[0] << 8 |
                 (uint32_t)mo->class_code[1] << 16 | (uint32_t)mo->class_code[2] << 24;
         break;
-    case 0x0C: dword = 0; break; /* header type 0, single function */
-    case 0x10: case 0x14: case 0x18: case 0x1C: case 0x20: case 0x24:
+    case 0x0C:
+        dword = 0;
+        break; /* header type 0, single function */
+    case 0x10:
+    case 0x14:
+    case 0x18:
+    case 0x1C:
+    case 0x20:
+    case 0x24:
         dword = bar_value(d, ((off & ~3u) - 0x10) / 4);
         break;
-    case 0x2C: dword = mo->vendor_id | (uint32_t)mo->device_id << 16; break;
-    case 0x3C: dword = (d->irq >= 0 ? (uint32_t)d->irq & 0xFF : 0xFF) | 1u << 8; break;
-    default: dword = 0; break;
+    case 0x2C:
+        dword = mo->vendor_id | (uint32_t)mo->device_id << 16;
+        break;
+    case 0x3C:
+        dword = (d->irq >= 0 ? (uint32_t)d->irq & 0xFF : 0xFF) | 1u << 8;
+        break;
+    default:
+        dword = 0;
+        break;
     }
     return (uint8_t)(dword >> (8 * (off & 3)));
 }
 
 uint32_t pci_config_read(struct wdmsim_dev *d, unsigned offset, unsigned width)
 {
-    if (d->model->bus != WDMSIM_BUS_PCI || offset + width > 256 || (width != 1 && width != 2 &&
-                                                                    width != 4))
+    if (d->model->bus != WDMSIM_BUS_PCI || offset + width > 256 ||
+        (width != 1 && width != 2 && width != 4))
         return ~0u;
     uint32_t v = 0;
     for (unsigned i = 0; i < width; i++)

@@ -17,7 +17,6 @@
 
 #include "machine/device_impl.h"
 
-
 static const char *where(const struct machine *m)
 {
     return m->cfg.path[0] ? m->cfg.path : "(machine config)";
@@ -72,8 +71,8 @@ int machine_devices_create(struct machine *m, struct machine_error *err)
         if (!model) {
             char names[256];
             machine_model_names(names, sizeof(names));
-            machine_error_set(err, "%s:%d: device '%s': unknown model '%s' (known: %s)",
-                              where(m), c->line, c->name, c->model, names);
+            machine_error_set(err, "%s:%d: device '%s': unknown model '%s' (known: %s)", where(m),
+                              c->line, c->name, c->model, names);
             goto fail;
         }
         if (check_knobs(m, c, model, err))
@@ -249,9 +248,9 @@ void wdmsim_dev_report(wdmsim_dev *dev, enum wdmsim_report_kind kind, const char
     FILE *log = dev->machine->devices->log;
     if (!log)
         return;
-    fprintf(log, "wdmsim: device [%llu ns] %s %s (%s): ",
-            (unsigned long long)dev->machine->clock.now, dev->cfg->name, name,
-            kind == WDMSIM_REPORT_VIOLATION ? "violation" : "event");
+    fprintf(log,
+            "wdmsim: device [%llu ns] %s %s (%s): ", (unsigned long long)dev->machine->clock.now,
+            dev->cfg->name, name, kind == WDMSIM_REPORT_VIOLATION ? "violation" : "event");
     va_list ap;
     va_start(ap, fmt);
     vfprintf(log, fmt, ap);

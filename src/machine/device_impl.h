@@ -21,20 +21,20 @@ struct wdmsim_dev {
     const struct machine_device_config *cfg; /* in machine->cfg */
     struct machine *machine;
     unsigned index;
-    void *state;                  /* model_state_size bytes, zeroed at create */
-    struct rng rng;               /* seed ^ hash(name) */
+    void *state;    /* model_state_size bytes, zeroed at create */
+    struct rng rng; /* seed ^ hash(name) */
     /* resources, fixed at creation */
     uint64_t bar_base[WDMSIM_MAX_BARS];
     uint32_t isa_port_base;
-    int irq;                      /* controller line, -1 none */
-    int dma;                      /* DMA channel, -1 none */
+    int irq; /* controller line, -1 none */
+    int dma; /* DMA channel, -1 none */
     unsigned pci_slot;
     /* PCI config registers that are not constant */
     uint16_t command;
     uint32_t bar_reg[WDMSIM_MAX_BARS]; /* what software wrote (sizing) */
     /* interrupt */
-    bool irq_level;               /* what the model asks for */
-    bool irq_driven;              /* counted in line_users */
+    bool irq_level;  /* what the model asks for */
+    bool irq_driven; /* counted in line_users */
     /* reports */
     struct {
         char rule[40];
@@ -47,7 +47,7 @@ struct machine_devices {
     unsigned count;
     struct wdmsim_dev dev[machine_max_devices];
     uint8_t line_users[intc_max_lines];
-    FILE *log;                    /* device reports (stderr) */
+    FILE *log; /* device reports (stderr) */
 };
 
 /* device_models.c: "a, b, c" for messages. */

@@ -19,6 +19,7 @@
  * belongs to: resolvers are functions, the machine comes from sys_get().
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,13 +63,21 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
         not_ours(sig);
         return;
     }
+    /* A resolver may stop the machine, which leaves this handler by a
+     * fiber switch or siglongjmp that need not restore the signal mask:
+     * unblock the fault signals now so the next fault is delivered. */
+    sigset_t faults;
+    sigemptyset(&faults);
+    sigaddset(&faults, SIGSEGV);
+    sigaddset(&faults, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
     /* Resolvers run outside driver code too (wdmsim reading a trimmed
      * pageable page on the host's behalf is paged in); only a stop needs
      * a ke_call to land in. */
     for (unsigned i = 0; i < nresolvers; i++)
         if (resolvers[i](sys, addr, access, pc) == mm_fault_handled)
             return;
-    if (sys->ke.stop_target && mm_pte_of(&sys->mm, addr)) {
+    if ((sys->ke.running || sys->ke.stop_target) && mm_pte_of(&sys->mm, addr)) {
         /* P2 (x64, Windows 10 1507+): 0 read, 2 write, 0x10 execute. */
         uint64_t p2 = access == 1 ? 2 : access == 8 ? 0x10 : 0;
         ke_bugcheck(0x50, (uint64_t)(uintptr_t)addr, p2, (uint64_t)(uintptr_t)pc, 0, NULL,
@@ -84,7 +93,8 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
 int mm_fault_install(void)
 {
     if (!alt_stack) {
-        size_t size = 64 * 1024;
+        /* Large: a stop symbolizes the fault with libdw on this stack. */
+        size_t size = 1024 * 1024;
         alt_stack = malloc(size);
         if (!alt_stack) {
             fprintf(stderr, "wdmsim: allocating the fault handler's stack: out of memory\n");

@@ -59,8 +59,8 @@ static const struct vf_rule rule_unmap_bad = {
     .option = vf_opt_auto,
 };
 
-const struct vf_rule *const mm_io_vf_rules[mm_io_vf_rule_count] = {&rule_map_irql, &rule_unmap_irql,
-                                                &rule_leak_at_remove, &rule_unmap_bad};
+const struct vf_rule *const mm_io_vf_rules[mm_io_vf_rule_count] = {
+    &rule_map_irql, &rule_unmap_irql, &rule_leak_at_remove, &rule_unmap_bad};
 
 static PVOID map_io(PHYSICAL_ADDRESS pa, SIZE_T bytes, void *caller)
 {
@@ -141,8 +141,8 @@ NTKERNELAPI VOID NTAPI MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes)
     uint8_t irql = ke_irql(&sys->ke);
     if (irql > APC_LEVEL)
         vf_fire(&rule_unmap_irql, irql, (uint64_t)(uintptr_t)BaseAddress, NumberOfBytes,
-                "[VA %p, %zu bytes] MmUnmapIoSpace at IRQL %u", BaseAddress,
-                (size_t)NumberOfBytes, irql);
+                "[VA %p, %zu bytes] MmUnmapIoSpace at IRQL %u", BaseAddress, (size_t)NumberOfBytes,
+                irql);
     for (struct mm_iomap **pp = &mm->iomaps; *pp; pp = &(*pp)->next) {
         struct mm_iomap *im = *pp;
         if (im->va != BaseAddress)

@@ -196,8 +196,8 @@ NTKERNELAPI PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN
     if (Length == 0 || (uint64_t)Length > 0xFFFFFFFFULL - sys->mm.page_size + 1)
         return NULL;
     uint64_t pages = mm_mdl_span(VirtualAddress, Length);
-    PMDL m = ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(MDL) + pages * sizeof(PFN_NUMBER),
-                                   mm_tag_mdl);
+    PMDL m =
+        ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(MDL) + pages * sizeof(PFN_NUMBER), mm_tag_mdl);
     if (!m)
         return NULL;
     mm_mdl_init(m, VirtualAddress, Length);
@@ -236,8 +236,8 @@ NTKERNELAPI VOID NTAPI IoFreeMdl(PMDL Mdl)
         mm_mdl_unmap_system(Mdl);
     } else if ((Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) && !(Mdl->MdlFlags & MDL_PARTIAL)) {
         vf_fire(&rule_free_mapped, (uint64_t)(uintptr_t)Mdl, (uint16_t)Mdl->MdlFlags, 0,
-                "[MDL %p, mapped at %p] IoFreeMdl of an MDL still mapped to system VA",
-                (void *)Mdl, Mdl->MappedSystemVa);
+                "[MDL %p, mapped at %p] IoFreeMdl of an MDL still mapped to system VA", (void *)Mdl,
+                Mdl->MappedSystemVa);
     }
     ExFreePoolWithTag(Mdl, mm_tag_mdl);
 }
@@ -251,15 +251,16 @@ NTKERNELAPI VOID NTAPI IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID V
     if (Length == 0)
         Length = (ULONG)(SourceMdl->ByteCount - offset);
     uint64_t first = (((uintptr_t)VirtualAddress & ~(uintptr_t)(mm->page_size - 1)) -
-                      (uintptr_t)SourceMdl->StartVa) >> mm->page_shift;
+                      (uintptr_t)SourceMdl->StartVa) >>
+                     mm->page_shift;
     uint64_t n = mm_mdl_span(VirtualAddress, Length);
     mm_mdl_init(TargetMdl, VirtualAddress, Length);
     TargetMdl->Process = SourceMdl->Process;
     memcpy(MmGetMdlPfnArray(TargetMdl), MmGetMdlPfnArray(SourceMdl) + first,
            n * sizeof(PFN_NUMBER));
-    TargetMdl->MdlFlags = (CSHORT)(MDL_PARTIAL | (SourceMdl->MdlFlags & (MDL_IO_PAGE_READ |
-                                                                         MDL_SOURCE_IS_NONPAGED_POOL |
-                                                                         MDL_IO_SPACE)));
+    TargetMdl->MdlFlags =
+        (CSHORT)(MDL_PARTIAL | (SourceMdl->MdlFlags &
+                                (MDL_IO_PAGE_READ | MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE)));
     if (SourceMdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) {
         TargetMdl->MappedSystemVa = (uint8_t *)SourceMdl->MappedSystemVa + offset;
         if (SourceMdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
@@ -315,8 +316,7 @@ NTKERNELAPI VOID NTAPI MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR
         vf_fire(&rule_probe_irql, irql, (uint64_t)(uintptr_t)m, (uint64_t)AccessMode,
                 "[MDL %p] MmProbeAndLockPages at IRQL %u", (void *)m, irql);
     if (m->MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PAGES_LOCKED | MDL_PARTIAL))
-        ke_violation(&mm_rule_mdl_bad_flags, 0xB0, (uint64_t)(uintptr_t)m,
-                     (uint16_t)m->MdlFlags,
+        ke_violation(&mm_rule_mdl_bad_flags, 0xB0, (uint64_t)(uintptr_t)m, (uint16_t)m->MdlFlags,
                      m->MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PAGES_LOCKED | MDL_PARTIAL),
                      "[MDL %p, flags %#x] MmProbeAndLockPages of a nonpaged-pool, partial or "
                      "already locked MDL",
@@ -404,7 +404,7 @@ NTKERNELAPI VOID NTAPI ProbeForWrite(volatile VOID *Address, SIZE_T Length, ULON
 }
 
 const struct vf_rule *const mm_mdl_vf_rules[mm_mdl_vf_rule_count] = {
-    &mm_rule_mdl_bad_flags, &rule_probe_irql,  &rule_unlock_unlocked, &rule_unlock_nonpaged,
-    &rule_build_paged,      &rule_partial_unlock, &rule_free_mapped,  &rule_free_locked,
-    &rule_secondary,
+    &mm_rule_mdl_bad_flags, &rule_probe_irql,  &rule_unlock_unlocked,
+    &rule_unlock_nonpaged,  &rule_build_paged, &rule_partial_unlock,
+    &rule_free_mapped,      &rule_free_locked, &rule_secondary,
 };

@@ -99,9 +99,9 @@ static const struct vf_rule rule_pages_irql = {
 };
 
 const struct vf_rule *const mm_mdl_map_vf_rules[mm_mdl_map_vf_rule_count] = {
-    &rule_map_irql,      &rule_legacy,         &rule_bugcheck_on_failure, &rule_map_unlocked,
-    &rule_partial_unmap, &rule_unmap_unmapped, &rule_unmap_irql,          &rule_unmap_wrong,
-    &rule_pages_irql,
+    &rule_map_irql,     &rule_legacy,        &rule_bugcheck_on_failure,
+    &rule_map_unlocked, &rule_partial_unmap, &rule_unmap_unmapped,
+    &rule_unmap_irql,   &rule_unmap_wrong,   &rule_pages_irql,
 };
 
 static void *map_system(PMDL m)
@@ -115,8 +115,8 @@ static void *map_system(PMDL m)
     for (uint64_t k = 0; k < n; k++) {
         uint8_t *page = va + (k << mm->page_shift);
         int rc;
-        if (pfn[k] < mm->machine->pfn.nframes && machine_is_ram(mm->machine,
-                                                                 (uint64_t)pfn[k] << mm->page_shift)) {
+        if (pfn[k] < mm->machine->pfn.nframes &&
+            machine_is_ram(mm->machine, (uint64_t)pfn[k] << mm->page_shift)) {
             rc = mm_map_page(mm, page, pfn[k], mm_pte_write);
         } else {
             *mm_pte_of(mm, page) = mm_pte_make(pfn[k], mm_pte_valid | mm_pte_write | mm_pte_io);
@@ -167,8 +167,7 @@ NTKERNELAPI PVOID NTAPI MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList,
     if (AccessMode != KernelMode)
         io_seh_raise(STATUS_ACCESS_VIOLATION, MmGetMdlVirtualAddress(m));
     if (m->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
-        ke_violation(&mm_rule_mdl_bad_flags, 0xB2, (uint64_t)(uintptr_t)m,
-                     (uint16_t)m->MdlFlags,
+        ke_violation(&mm_rule_mdl_bad_flags, 0xB2, (uint64_t)(uintptr_t)m, (uint16_t)m->MdlFlags,
                      m->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL),
                      "[MDL %p, flags %#x] system mapping of an MDL that is already mapped or "
                      "describes nonpaged pool",
@@ -221,8 +220,8 @@ NTKERNELAPI VOID NTAPI MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescript
     if (BaseAddress != m->MappedSystemVa) {
         vf_fire(&rule_unmap_wrong, (uint64_t)(uintptr_t)BaseAddress, (uint64_t)(uintptr_t)m,
                 (uint64_t)(uintptr_t)m->MappedSystemVa,
-                "[MDL %p] MmUnmapLockedPages(%p): the MDL is mapped at %p", (void *)m,
-                BaseAddress, m->MappedSystemVa);
+                "[MDL %p] MmUnmapLockedPages(%p): the MDL is mapped at %p", (void *)m, BaseAddress,
+                m->MappedSystemVa);
         return;
     }
     mm_mdl_unmap_system(m);
@@ -251,8 +250,8 @@ NTKERNELAPI PMDL NTAPI MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress,
         TotalBytes = max;
     uint64_t want = (TotalBytes + mm->page_size - 1) >> mm->page_shift;
     uint64_t limit = ((uint64_t)HighAddress.QuadPart >> mm->page_shift) + 1;
-    PMDL m = ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(MDL) + want * sizeof(PFN_NUMBER),
-                                   mm_tag_mdl);
+    PMDL m =
+        ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(MDL) + want * sizeof(PFN_NUMBER), mm_tag_mdl);
     if (!m)
         return NULL;
     PPFN_NUMBER pfn = MmGetMdlPfnArray(m);

@@ -233,14 +233,21 @@ static struct mm_image_section *section_of(struct mm *mm, uintptr_t a)
     return NULL;
 }
 
+/* vf_backtrace_describe takes return addresses (it looks up pc - 1);
+ * a faulting instruction or a function's first byte is exact. */
+static void describe_exact(void *pc, char *buf, size_t len)
+{
+    vf_backtrace_describe((char *)pc + 1, buf, len);
+}
+
 static _Noreturn void stop_at_raised_irql(struct sys *sys, void *addr, int access, void *pc,
                                           const char *what)
 {
     struct ke *ke = &sys->ke;
     uint8_t irql = ke_irql(ke);
     char fn[256], code[256];
-    vf_backtrace_describe(pc, code, sizeof(code));
-    vf_backtrace_describe(addr, fn, sizeof(fn));
+    describe_exact(pc, code, sizeof(code));
+    describe_exact(addr, fn, sizeof(fn));
     /* 0xD1 when a driver's instruction faulted; 0x0A when the kernel's. */
     bool driver = mm_image_of(&sys->mm, (uintptr_t)pc) != NULL;
     const struct vf_rule *rule = driver ? &rule_pageable_access : &rule_pageable_access_kernel;
@@ -275,7 +282,7 @@ int mm_paging_resolve(struct sys *sys, void *addr, int access, void *pc)
             return mm_fault_handled;
         }
         char code[256];
-        vf_backtrace_describe(pc, code, sizeof(code));
+        describe_exact(pc, code, sizeof(code));
         uint64_t p2 = access == 1 ? 2 : access == 8 ? 0x10 : 0;
         ke_bugcheck(0x50, a, p2, (uintptr_t)pc, 0, &rule_init_after_entry,
                     "%s of %p in discarded section %s after DriverEntry [instruction in %s]",

@@ -297,6 +297,17 @@ NTKERNELAPI VOID NTAPI MmUnlockPagableImageSection(PVOID ImageSectionHandle)
     s->locks--;
 }
 
+/* Does a PT_LOAD other than `self` cover part of [lo, hi) (ELF addresses)? */
+static bool load_overlaps(Elf *e, size_t nph, size_t self, uintptr_t lo, uintptr_t hi)
+{
+    GElf_Phdr ph;
+    for (size_t i = 0; i < nph; i++)
+        if (i != self && gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
+            ph.p_vaddr < hi && lo < ph.p_vaddr + ph.p_memsz)
+            return true;
+    return false;
+}
+
 /* Adds the image's executable and writable segments (past RELRO) as
  * pageable pseudo-sections. */
 static void page_entire(struct mm *mm, struct mm_image *img)
@@ -333,7 +344,11 @@ static void page_entire(struct mm *mm, struct mm_image *img)
             /* Whole pages only; the linked PAGE / INIT sections inside keep
              * their own records (found first by the resolver). */
             uintptr_t mask = mm->page_size - 1;
-            uintptr_t plo = (bias + lo + mask) & ~mask, phi = (bias + hi) & ~mask;
+            uintptr_t plo = (bias + lo) & ~mask, phi = (bias + hi + mask) & ~mask;
+            if (plo < bias + lo && load_overlaps(e, nph, i, plo - bias, lo))
+                plo += mm->page_size;
+            if (phi > bias + hi && load_overlaps(e, nph, i, hi, phi - bias))
+                phi -= mm->page_size;
             if (phi <= plo || img->nsections == mm_image_max_sections)
                 continue;
             struct mm_image_section *s = &img->section[img->nsections++];

@@ -41,13 +41,13 @@ static inline void cm_test_run(void (*body)(void *))
     cm_test_run_with(body, NULL, NULL, NULL);
 }
 
-#define CM_TEST(name)                                                                              \
-    static void body_##name(void *arg);                                                            \
-    static void test_##name(void **state)                                                          \
-    {                                                                                              \
-        (void)state;                                                                               \
-        cm_test_run(body_##name);                                                                  \
-    }                                                                                              \
+#define CM_TEST(name)                     \
+    static void body_##name(void *arg);   \
+    static void test_##name(void **state) \
+    {                                     \
+        (void)state;                      \
+        cm_test_run(body_##name);         \
+    }                                     \
     static void body_##name(void *arg)
 
 static inline UNICODE_STRING us(const uint16_t *s)

@@ -36,11 +36,10 @@ CM_TEST(device_keys)
     assert_memory_equal(((KEY_NAME_INFORMATION *)buf)->Name, hw, sizeof hw - 2);
     ZwClose(h);
     /* the same key again, with the deprecated profile flag */
-    assert_int_equal(IoOpenDeviceRegistryKey(&pdo,
-                                             PLUGPLAY_REGKEY_DEVICE |
-                                                 PLUGPLAY_REGKEY_CURRENT_HWPROFILE,
-                                             KEY_READ, &h),
-                     0);
+    assert_int_equal(
+        IoOpenDeviceRegistryKey(&pdo, PLUGPLAY_REGKEY_DEVICE | PLUGPLAY_REGKEY_CURRENT_HWPROFILE,
+                                KEY_READ, &h),
+        0);
     UNICODE_STRING n = us(u"Knob");
     assert_int_equal(ZwQueryValueKey(h, &n, KeyValuePartialInformation, buf, sizeof buf, &r), 0);
     ZwClose(h);
@@ -77,9 +76,11 @@ CM_TEST(device_properties)
     assert_int_equal(r, (21 + 2) * 2); /* one string, its NUL and the list's NUL */
     assert_int_equal(IoGetDeviceProperty(&pdo, DevicePropertyClassGuid, sizeof buf, buf, &r), 0);
     assert_int_equal(r, 39 * 2);
-    assert_int_equal(IoGetDeviceProperty(&pdo, DevicePropertyDriverKeyName, sizeof buf, buf, &r), 0);
+    assert_int_equal(IoGetDeviceProperty(&pdo, DevicePropertyDriverKeyName, sizeof buf, buf, &r),
+                     0);
     assert_memory_equal(buf + 39 * 2 - 2, u"\\0000", 12);
-    assert_int_equal(IoGetDeviceProperty(&pdo, DevicePropertyEnumeratorName, sizeof buf, buf, &r), 0);
+    assert_int_equal(IoGetDeviceProperty(&pdo, DevicePropertyEnumeratorName, sizeof buf, buf, &r),
+                     0);
     assert_memory_equal(buf, u"PCI", 8);
     assert_int_equal(
         IoGetDeviceProperty(&pdo, DevicePropertyPhysicalDeviceObjectName, sizeof buf, buf, &r), 0);
@@ -104,8 +105,9 @@ CM_TEST(device_properties)
     /* absent, unknown, non-PDO */
     assert_int_equal(IoGetDeviceProperty(&pdo, DevicePropertyFriendlyName, sizeof buf, buf, &r),
                      STATUS_OBJECT_NAME_NOT_FOUND);
-    assert_int_equal(IoGetDeviceProperty(&pdo2, DevicePropertyDeviceDescription, sizeof buf, buf, &r),
-                     STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(
+        IoGetDeviceProperty(&pdo2, DevicePropertyDeviceDescription, sizeof buf, buf, &r),
+        STATUS_OBJECT_NAME_NOT_FOUND);
     assert_int_equal(IoGetDeviceProperty(&pdo, (DEVICE_REGISTRY_PROPERTY)0x40, sizeof buf, buf, &r),
                      STATUS_INVALID_PARAMETER_2);
     assert_int_equal(IoGetDeviceProperty(&not_a_pdo, DevicePropertyBusNumber, 4, &u, &r),
@@ -143,10 +145,12 @@ CM_TEST(interface_keys)
         u"{4d36e972-e325-11ce-bfc1-08002be10318}\\#\\Device Parameters";
     assert_int_equal(((KEY_NAME_INFORMATION *)buf)->NameLength, sizeof want - 2);
     ZwClose(h);
-    UNICODE_STRING ref = us(u"\\??\\ROOT#SAMPLE#0000#{4d36e972-e325-11ce-bfc1-08002be10318}\\port1");
+    UNICODE_STRING ref =
+        us(u"\\??\\ROOT#SAMPLE#0000#{4d36e972-e325-11ce-bfc1-08002be10318}\\port1");
     assert_int_equal(IoOpenDeviceInterfaceRegistryKey(&ref, KEY_READ, &h), 0);
     ZwClose(h);
-    UNICODE_STRING badref = us(u"\\??\\ROOT#SAMPLE#0000#{4d36e972-e325-11ce-bfc1-08002be10318}\\port2");
+    UNICODE_STRING badref =
+        us(u"\\??\\ROOT#SAMPLE#0000#{4d36e972-e325-11ce-bfc1-08002be10318}\\port2");
     assert_int_equal(IoOpenDeviceInterfaceRegistryKey(&badref, KEY_READ, &h),
                      STATUS_OBJECT_PATH_NOT_FOUND);
     UNICODE_STRING other = us(u"\\??\\ROOT#OTHER#0000#{4d36e972-e325-11ce-bfc1-08002be10318}");

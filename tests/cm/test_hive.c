@@ -92,11 +92,10 @@ static void test_round_trip_every_type(void **state)
     setv(&cm, k, u"qword", REG_QWORD, &qw, 8);
     setv(&cm, k, u"none", REG_NONE, NULL, 0);
     setv(&cm, k, u"\x041a\x043b\x044e\x0447", REG_DWORD, &dw, 4); /* Cyrillic name */
-    mk(&cm, PAR "\\\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87"); /* Cyrillic key name */
+    mk(&cm, PAR "\\\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87");            /* Cyrillic key name */
     struct cm_key *vol;
-    assert_int_equal(cm_resolve_utf8(&cm, PAR "\\volatile", cm_open_create | cm_open_volatile,
-                                     &vol),
-                     0);
+    assert_int_equal(
+        cm_resolve_utf8(&cm, PAR "\\volatile", cm_open_create | cm_open_volatile, &vol), 0);
     char err[512];
     assert_int_equal(cm_hive_write(&cm, file("rt.hiv"), err, sizeof err), 0);
     cm_fini(&cm);
@@ -110,10 +109,16 @@ static void test_round_trip_every_type(void **state)
     const struct {
         const uint16_t *name;
         uint32_t type, size;
-    } want[] = {{u"", REG_SZ, 10},        {u"sz", REG_SZ, 10},        {u"expand", REG_EXPAND_SZ, 10},
-                {u"dword", REG_DWORD, 4}, {u"be", REG_DWORD_BIG_ENDIAN, 4}, {u"link", REG_LINK, 8},
-                {u"multi", REG_MULTI_SZ, 10}, {u"res", REG_RESOURCE_LIST, 16},
-                {u"qword", REG_QWORD, 8}, {u"none", REG_NONE, 0},
+    } want[] = {{u"", REG_SZ, 10},
+                {u"sz", REG_SZ, 10},
+                {u"expand", REG_EXPAND_SZ, 10},
+                {u"dword", REG_DWORD, 4},
+                {u"be", REG_DWORD_BIG_ENDIAN, 4},
+                {u"link", REG_LINK, 8},
+                {u"multi", REG_MULTI_SZ, 10},
+                {u"res", REG_RESOURCE_LIST, 16},
+                {u"qword", REG_QWORD, 8},
+                {u"none", REG_NONE, 0},
                 {u"\x041a\x043b\x044e\x0447", REG_DWORD, 4}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         v = getv(&cm, PAR, want[i].name);
@@ -354,10 +359,8 @@ static void test_crash_during_flush(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_every_type),
-        cmocka_unit_test(test_read_by_hivex_tools),
-        cmocka_unit_test(test_select_current),
-        cmocka_unit_test(test_bad_hive_files),
+        cmocka_unit_test(test_round_trip_every_type), cmocka_unit_test(test_read_by_hivex_tools),
+        cmocka_unit_test(test_select_current),        cmocka_unit_test(test_bad_hive_files),
         cmocka_unit_test(test_crash_during_flush),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

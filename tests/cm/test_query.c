@@ -19,12 +19,22 @@ static void seed(void)
     static const uint16_t ex[] = u"%SystemRoot%\\drivers\\%UNKNOWN%";
     static const uint16_t multi[] = u"one\0two\0three\0";
     UCHAR bin[6] = {9, 8, 7, 6, 5, 4};
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Dw", REG_DWORD, &dw, 4), 0);
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Qw", REG_QWORD, &qw, 8), 0);
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Sz", REG_SZ, (PVOID)sz, sizeof sz), 0);
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Ex", REG_EXPAND_SZ, (PVOID)ex, sizeof ex), 0);
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Multi", REG_MULTI_SZ, (PVOID)multi, sizeof multi), 0);
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Bin", REG_BINARY, bin, sizeof bin), 0);
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Dw", REG_DWORD, &dw, 4),
+                     0);
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Qw", REG_QWORD, &qw, 8),
+                     0);
+    assert_int_equal(
+        RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Sz", REG_SZ, (PVOID)sz, sizeof sz),
+        0);
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Ex", REG_EXPAND_SZ,
+                                           (PVOID)ex, sizeof ex),
+                     0);
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Multi", REG_MULTI_SZ,
+                                           (PVOID)multi, sizeof multi),
+                     0);
+    assert_int_equal(
+        RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, PARAMS, u"Bin", REG_BINARY, bin, sizeof bin),
+        0);
 }
 
 struct seen {
@@ -260,8 +270,8 @@ CM_TEST(delete_subkey_topkey)
     seed();
     assert_int_equal(RtlCreateRegistryKey(RTL_REGISTRY_SERVICES, u"qtest\\Parameters\\Sub"), 0);
     ULONG one = 1, two = 2;
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, u"qtest\\Parameters\\Sub",
-                                           u"Dw", REG_DWORD, &two, 4),
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, u"qtest\\Parameters\\Sub", u"Dw",
+                                           REG_DWORD, &two, 4),
                      0);
     ULONG a = 0, b = 0, c = 0;
     RTL_QUERY_REGISTRY_TABLE t[6];
@@ -287,9 +297,9 @@ CM_TEST(delete_subkey_topkey)
     r[0].Flags = RTL_QUERY_REGISTRY_DIRECT | RTL_QUERY_REGISTRY_REQUIRED;
     r[0].Name = u"Dw";
     r[0].EntryContext = &b;
-    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, u"qtest\\Parameters\\Sub", r,
-                                            NULL, NULL),
-                     STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(
+        RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, u"qtest\\Parameters\\Sub", r, NULL, NULL),
+        STATUS_OBJECT_NAME_NOT_FOUND);
     /* a missing SUBKEY: REQUIRED fails, otherwise defaults apply */
     t[1].Name = u"NoSuch";
     t[2].Flags = RTL_QUERY_REGISTRY_DIRECT;
@@ -324,11 +334,14 @@ CM_TEST(relative_to_and_helpers)
                          STATUS_OBJECT_NAME_NOT_FOUND);
     }
     /* absolute paths, with RTL_REGISTRY_ABSOLUTE or a leading '\' */
-    assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_ABSOLUTE, u"\\Registry\\Machine\\Software"), 0);
-    assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_SERVICES, u"\\Registry\\Machine\\Software"), 0);
+    assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_ABSOLUTE, u"\\Registry\\Machine\\Software"),
+                     0);
+    assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_SERVICES, u"\\Registry\\Machine\\Software"),
+                     0);
     assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_ABSOLUTE, u"Registry"),
                      STATUS_OBJECT_PATH_SYNTAX_BAD);
-    assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_ABSOLUTE, NULL), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_ABSOLUTE, NULL),
+                     STATUS_OBJECT_NAME_NOT_FOUND);
     assert_int_equal(RtlCheckRegistryKey(RTL_REGISTRY_SERVICES, u"missing"),
                      STATUS_OBJECT_NAME_NOT_FOUND);
     assert_int_equal(RtlCheckRegistryKey(7, NULL), STATUS_INVALID_PARAMETER);
@@ -338,7 +351,8 @@ CM_TEST(relative_to_and_helpers)
     assert_int_equal(RtlCreateRegistryKey(RTL_REGISTRY_SERVICES, u"a\\b"),
                      STATUS_OBJECT_NAME_NOT_FOUND);
     assert_int_equal(RtlCreateRegistryKey(RTL_REGISTRY_SERVICES | RTL_REGISTRY_OPTIONAL, u"a"), 0);
-    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, u"a\\b", u"", REG_DWORD, &v, 4), 0);
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, u"a\\b", u"", REG_DWORD, &v, 4),
+                     0);
     assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, u"a", u"v", REG_BINARY, NULL, 4),
                      STATUS_ACCESS_VIOLATION);
     /* RTL_REGISTRY_HANDLE: needs the right access, and Check closes it */

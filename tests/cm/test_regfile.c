@@ -75,8 +75,8 @@ static void check_sample(struct cm *cm)
     const struct {
         const uint16_t *name;
         uint32_t type, size;
-    } t[] = {{u"Be", 5, 4},    {u"Link", 6, 4},     {u"Multi", 7, 10},  {u"Res", 8, 1},
-             {u"Full", 9, 1},  {u"Req", 10, 1},     {u"Qw", 11, 8},     {u"SzNoNul", 1, 2},
+    } t[] = {{u"Be", 5, 4},      {u"Link", 6, 4},     {u"Multi", 7, 10}, {u"Res", 8, 1},
+             {u"Full", 9, 1},    {u"Req", 10, 1},     {u"Qw", 11, 8},    {u"SzNoNul", 1, 2},
              {u"ShortDw", 4, 2}, {u"Odd", 0x12345, 1}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         assert_non_null(v = getv(cm, RF, t[i].name));
@@ -120,8 +120,6 @@ static void test_round_trip(void **state)
         struct cm_key *k;
         assert_int_equal(cm_resolve_utf8(&cm, "HKLM", 0, &k), 0);
         assert_int_equal(cm_reg_export(&cm, k, version, f), 0);
-        assert_int_equal(cm_resolve_utf8(&cm, "HKU", 0, &k), 0);
-        fputs(version == 4 ? "" : "", f);
         fclose(f);
         cm_fini(&cm);
         assert_non_null(strstr(text, version == 4 ? "REGEDIT4\n" : "Version 5.00\n"));
@@ -270,7 +268,8 @@ static void test_command(void **state)
     snprintf(args, sizeof args, "reg export --hive '%s'", hive);
     assert_int_equal(run(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "Windows Registry Editor Version 5.00"));
-    assert_non_null(strstr(out, "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\rf\\Parameters]"));
+    assert_non_null(
+        strstr(out, "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\rf\\Parameters]"));
     snprintf(args, sizeof args, "reg export --regedit4 --reg '%s' HKCU", reg);
     assert_int_equal(run(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "REGEDIT4"));
@@ -315,10 +314,8 @@ static void test_command(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_import),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_utf16_file),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_import),     cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_utf16_file), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,8 +26,7 @@ CM_TEST(create_open_disposition)
     /* relative to a handle: KEY_CREATE_SUB_KEY needed for a new child */
     HANDLE ro;
     assert_int_equal(key_open(&ro, NULL, SERVICES u"\\t1", KEY_READ, 0, 0, NULL), 0);
-    assert_int_equal(key_open(&h2, ro, u"child", KEY_ALL_ACCESS, 1, 0, NULL),
-                     STATUS_ACCESS_DENIED);
+    assert_int_equal(key_open(&h2, ro, u"child", KEY_ALL_ACCESS, 1, 0, NULL), STATUS_ACCESS_DENIED);
     assert_int_equal(key_open(&h2, h, u"child", KEY_ALL_ACCESS, 1, 0, &disp), 0);
     assert_int_equal(disp, REG_CREATED_NEW_KEY);
     ZwClose(h2);
@@ -105,8 +104,7 @@ CM_TEST(access_checks)
                      STATUS_ACCESS_DENIED);
     assert_int_equal(ZwEnumerateValueKey(wo, 0, KeyValueBasicInformation, buf, sizeof buf, &r),
                      STATUS_ACCESS_DENIED);
-    assert_int_equal(ZwQueryKey(wo, KeyFullInformation, buf, sizeof buf, &r),
-                     STATUS_ACCESS_DENIED);
+    assert_int_equal(ZwQueryKey(wo, KeyFullInformation, buf, sizeof buf, &r), STATUS_ACCESS_DENIED);
     /* KeyNameInformation needs no access */
     UCHAR big[512];
     assert_int_equal(ZwQueryKey(wo, KeyNameInformation, big, sizeof big, &r), 0);
@@ -165,8 +163,8 @@ CM_TEST(every_value_type)
     ULONG r;
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         UNICODE_STRING n = us(vals[i].name);
-        assert_int_equal(
-            ZwQueryValueKey(h, &n, KeyValuePartialInformation, buf, sizeof buf, &r), 0);
+        assert_int_equal(ZwQueryValueKey(h, &n, KeyValuePartialInformation, buf, sizeof buf, &r),
+                         0);
         KEY_VALUE_PARTIAL_INFORMATION *p = (void *)buf;
         assert_int_equal(p->Type, vals[i].type);
         assert_int_equal(p->DataLength, vals[i].size);
@@ -338,8 +336,7 @@ CM_TEST(key_information_classes)
     assert_int_equal(ZwQueryKey(h, KeyHandleTagsInformation, buf, 4, &r), 0);
     assert_int_equal(ZwQueryKey(h, KeyTrustInformation, buf, 3, &r), STATUS_BUFFER_TOO_SMALL);
     assert_int_equal(ZwQueryKey(h, KeyLayerInformation, buf, 4, &r), 0);
-    assert_int_equal(ZwQueryKey(h, MaxKeyInfoClass, buf, sizeof buf, &r),
-                     STATUS_INVALID_PARAMETER);
+    assert_int_equal(ZwQueryKey(h, MaxKeyInfoClass, buf, sizeof buf, &r), STATUS_INVALID_PARAMETER);
     ZwClose(h);
 }
 
@@ -374,8 +371,8 @@ CM_TEST(enumeration)
     assert_int_equal(ZwEnumerateKey(h, 0, KeyFullInformation, buf, sizeof buf, &r), 0);
     /* values come in creation order */
     for (ULONG i = 0; i < 3; i++) {
-        assert_int_equal(
-            ZwEnumerateValueKey(h, i, KeyValueFullInformation, buf, sizeof buf, &r), 0);
+        assert_int_equal(ZwEnumerateValueKey(h, i, KeyValueFullInformation, buf, sizeof buf, &r),
+                         0);
         KEY_VALUE_FULL_INFORMATION *f = (void *)buf;
         ULONG v;
         memcpy(&v, buf + f->DataOffset, 4);
@@ -400,8 +397,7 @@ CM_TEST(delete_key)
     assert_int_equal(ZwDeleteKey(c), 0);
     /* every handle to the deleted key is now useless but must be closed */
     UCHAR buf[64];
-    assert_int_equal(ZwQueryKey(c2, KeyBasicInformation, buf, sizeof buf, &r),
-                     STATUS_KEY_DELETED);
+    assert_int_equal(ZwQueryKey(c2, KeyBasicInformation, buf, sizeof buf, &r), STATUS_KEY_DELETED);
     assert_int_equal(set_value(c, u"x", REG_DWORD, &v, 4), STATUS_KEY_DELETED);
     assert_int_equal(ZwDeleteKey(c), STATUS_KEY_DELETED);
     assert_int_equal(key_open(&c, h, u"kid", KEY_READ, 0, 0, NULL), STATUS_OBJECT_NAME_NOT_FOUND);
@@ -410,9 +406,8 @@ CM_TEST(delete_key)
     ZwClose(h);
     /* the hive roots stay */
     HANDLE sys;
-    assert_int_equal(key_open(&sys, NULL, u"\\Registry\\Machine\\System", KEY_ALL_ACCESS, 0, 0,
-                              NULL),
-                     0);
+    assert_int_equal(
+        key_open(&sys, NULL, u"\\Registry\\Machine\\System", KEY_ALL_ACCESS, 0, 0, NULL), 0);
     assert_int_equal(ZwDeleteKey(sys), STATUS_CANNOT_DELETE);
     ZwClose(sys);
 }
@@ -426,8 +421,8 @@ CM_TEST(links_and_volatile)
                               KEY_READ, 0, 0, NULL),
                      0);
     ZwClose(h);
-    assert_int_equal(key_open(&h, NULL, u"\\Registry\\Machine\\System\\CurrentControlSet",
-                              KEY_READ, 0, REG_OPTION_OPEN_LINK, NULL),
+    assert_int_equal(key_open(&h, NULL, u"\\Registry\\Machine\\System\\CurrentControlSet", KEY_READ,
+                              0, REG_OPTION_OPEN_LINK, NULL),
                      0);
     ZwClose(h);
     UNICODE_STRING name = us(u"\\Registry\\Machine\\System\\CurrentControlSet");
@@ -440,8 +435,8 @@ CM_TEST(links_and_volatile)
     assert_int_equal(((KEY_FLAGS_INFORMATION *)buf)->KeyFlags, 3); /* volatile | link */
     ZwClose(h);
     /* a driver-made link */
-    assert_int_equal(key_open(&h, NULL, SERVICES u"\\mylink", KEY_ALL_ACCESS | KEY_CREATE_LINK,
-                              1, REG_OPTION_CREATE_LINK | REG_OPTION_VOLATILE, &disp),
+    assert_int_equal(key_open(&h, NULL, SERVICES u"\\mylink", KEY_ALL_ACCESS | KEY_CREATE_LINK, 1,
+                              REG_OPTION_CREATE_LINK | REG_OPTION_VOLATILE, &disp),
                      0);
     assert_int_equal(disp, REG_CREATED_NEW_KEY);
     static const uint16_t target[] = u"\\Registry\\Machine\\Software";
@@ -462,9 +457,8 @@ CM_TEST(links_and_volatile)
     assert_int_equal(key_open(&h, NULL, SERVICES u"\\loop", KEY_READ, 0, 0, NULL),
                      STATUS_OBJECT_NAME_NOT_FOUND);
     /* volatile keys: only volatile children */
-    assert_int_equal(key_open(&v, NULL, SERVICES u"\\vol", KEY_ALL_ACCESS, 1,
-                              REG_OPTION_VOLATILE, NULL),
-                     0);
+    assert_int_equal(
+        key_open(&v, NULL, SERVICES u"\\vol", KEY_ALL_ACCESS, 1, REG_OPTION_VOLATILE, NULL), 0);
     assert_int_equal(key_open(&c, v, u"nv", KEY_ALL_ACCESS, 1, 0, NULL),
                      STATUS_CHILD_MUST_BE_VOLATILE);
     assert_int_equal(key_open(&c, v, u"vv", KEY_ALL_ACCESS, 1, REG_OPTION_VOLATILE, NULL), 0);

@@ -134,6 +134,20 @@ static void slist(void **state)
     assert_int_equal(wdmsim_call(sim, slist_body, NULL), WDMSIM_OK);
 }
 
+/* The same with host threads sharing the machine: the cmpxchg16b loops. */
+static void set_atomic(void *arg)
+{
+    sys_get()->ex.slist_atomic = arg != NULL;
+}
+
+static void slist_atomic(void **state)
+{
+    (void)state;
+    assert_int_equal(wdmsim_call(sim, set_atomic, (void *)1), WDMSIM_OK);
+    assert_int_equal(wdmsim_call(sim, slist_body, NULL), WDMSIM_OK);
+    assert_int_equal(wdmsim_call(sim, set_atomic, NULL), WDMSIM_OK);
+}
+
 /* ---- interlocked lists ---------------------------------------------------------- */
 
 static void interlocked_body(void *arg)
@@ -338,6 +352,7 @@ int main(void)
         cmocka_unit_test(doubly_linked),
         cmocka_unit_test(singly_linked),
         cmocka_unit_test(slist),
+        cmocka_unit_test(slist_atomic),
         cmocka_unit_test(interlocked),
         cmocka_unit_test(corruption_stops),
         cmocka_unit_test(fastfail_other_code),

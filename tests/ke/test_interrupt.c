@@ -72,7 +72,7 @@ static void isr_then_dpc(void *arg)
     assert_true(KeSynchronizeExecution(d->interrupt, sync_routine, d));
     assert_int_equal(d->sync_irql, dirql);
     d->raised_at = ke_now(&sys_get()->ke) + 1000000;
-    testdev_raise_after(line, 1000000); /* 1 ms of virtual time */
+    testdev_raise_after(line, 1000000);                /* 1 ms of virtual time */
     LARGE_INTEGER timeout = {.QuadPart = -10 * 10000}; /* 10 ms */
     assert_int_equal(KeWaitForSingleObject(&d->done, Executive, KernelMode, FALSE, &timeout),
                      STATUS_SUCCESS);

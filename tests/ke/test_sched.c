@@ -96,9 +96,9 @@ static void read_trace(void *arg)
     r->count = kesim_trace_count();
 }
 
-static void run(uint64_t seed, struct result *r)
+static void run_on(unsigned processors, uint64_t seed, struct result *r)
 {
-    wdmsim *sim = kesim_boot(3, seed, NULL);
+    wdmsim *sim = kesim_boot(processors, seed, NULL);
     struct load l;
     memset(&l, 0, sizeof(l));
     kesim_call(sim, workload, &l);
@@ -106,6 +106,20 @@ static void run(uint64_t seed, struct result *r)
     kesim_call(sim, read_trace, r);
     memcpy(r->order, l.order, sizeof(r->order));
     wdmsim_shutdown(sim);
+}
+
+static void run(uint64_t seed, struct result *r)
+{
+    run_on(3, seed, r);
+}
+
+/* The same workload on the smallest and the largest machine. */
+static void test_one_and_64_processors(void **state)
+{
+    (void)state;
+    struct result r;
+    run_on(1, 9, &r);
+    run_on(64, 9, &r);
 }
 
 static void test_same_seed_same_trace(void **state)
@@ -172,6 +186,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fiber_stack),
+        cmocka_unit_test(test_one_and_64_processors),
         cmocka_unit_test(test_same_seed_same_trace),
         cmocka_unit_test(test_different_seeds_differ),
     };

@@ -18,7 +18,7 @@ enum { increments = 10000 };
 struct shared {
     KSPIN_LOCK lock;
     volatile LONG counter;
-    int mode; /* 0 ordinary, 1 in-stack queued, 2 no lock */
+    int mode;      /* 0 ordinary, 1 in-stack queued, 2 no lock */
     ULONG seen[2]; /* processors each worker ran on (bitmask) */
     KEVENT go;
 };

@@ -13,7 +13,7 @@
 
 #include "ke/kesim.h"
 
-#define MS(n) ((LONGLONG)(n) * 10000)
+#define MS(n) ((LONGLONG)(n)*10000)
 
 static void timeouts(void *arg)
 {
@@ -28,7 +28,8 @@ static void timeouts(void *arg)
     assert_true(t1 - t0 < (ULONGLONG)MS(11));
     /* Poll: zero timeout never waits. */
     LARGE_INTEGER zero = {.QuadPart = 0};
-    assert_int_equal(KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, &zero), STATUS_TIMEOUT);
+    assert_int_equal(KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, &zero),
+                     STATUS_TIMEOUT);
     /* Absolute timeout 5 ms from now. */
     LARGE_INTEGER now;
     KeQuerySystemTime(&now);
@@ -246,16 +247,16 @@ static void sync_objects(void *arg)
     KeInitializeEvent(&s->b, NotificationEvent, FALSE);
     PVOID objs[2] = {&s->a, &s->b};
     LARGE_INTEGER to = {.QuadPart = -MS(1)};
-    assert_int_equal(KeWaitForMultipleObjects(2, objs, WaitAll, Executive, KernelMode, FALSE, &to,
-                                              NULL),
-                     STATUS_TIMEOUT);
-    assert_int_equal(KeWaitForMultipleObjects(2, objs, WaitAny, Executive, KernelMode, FALSE, &to,
-                                              NULL),
-                     STATUS_WAIT_0);
+    assert_int_equal(
+        KeWaitForMultipleObjects(2, objs, WaitAll, Executive, KernelMode, FALSE, &to, NULL),
+        STATUS_TIMEOUT);
+    assert_int_equal(
+        KeWaitForMultipleObjects(2, objs, WaitAny, Executive, KernelMode, FALSE, &to, NULL),
+        STATUS_WAIT_0);
     KeSetEvent(&s->b, 0, FALSE);
-    assert_int_equal(KeWaitForMultipleObjects(2, objs, WaitAll, Executive, KernelMode, FALSE, &to,
-                                              NULL),
-                     STATUS_SUCCESS);
+    assert_int_equal(
+        KeWaitForMultipleObjects(2, objs, WaitAll, Executive, KernelMode, FALSE, &to, NULL),
+        STATUS_SUCCESS);
     /* A work item runs at PASSIVE_LEVEL on a worker thread. */
     KeInitializeEvent(&s->done, NotificationEvent, FALSE);
     static DEVICE_OBJECT dev;

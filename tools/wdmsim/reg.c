@@ -45,11 +45,21 @@ int cmd_reg(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "H:r:4h", opts, NULL)) != -1) {
         switch (c) {
-        case 'H': hive = optarg; break;
-        case 'r': reg = optarg; break;
-        case '4': version = 4; break;
-        case 'h': reg_usage(stdout); return 0;
-        default: reg_usage(stderr); return 2;
+        case 'H':
+            hive = optarg;
+            break;
+        case 'r':
+            reg = optarg;
+            break;
+        case '4':
+            version = 4;
+            break;
+        case 'h':
+            reg_usage(stdout);
+            return 0;
+        default:
+            reg_usage(stderr);
+            return 2;
         }
     }
     char **rest = argv + 1 + optind;

@@ -6,26 +6,26 @@
 #pragma once
 
 /* ---- macros (spec/mdl.md 2) ------------------------------------------------- */
-#define MmGetMdlPfnArray(Mdl)      ((PPFN_NUMBER)((PMDL)(Mdl) + 1))
+#define MmGetMdlPfnArray(Mdl)       ((PPFN_NUMBER)((PMDL)(Mdl) + 1))
 #define MmGetMdlVirtualAddress(Mdl) ((PVOID)((PCHAR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
-#define MmGetMdlByteCount(Mdl)     ((Mdl)->ByteCount)
-#define MmGetMdlByteOffset(Mdl)    ((Mdl)->ByteOffset)
-#define MmGetMdlBaseVa(Mdl)        ((Mdl)->StartVa)
+#define MmGetMdlByteCount(Mdl)      ((Mdl)->ByteCount)
+#define MmGetMdlByteOffset(Mdl)     ((Mdl)->ByteOffset)
+#define MmGetMdlBaseVa(Mdl)         ((Mdl)->StartVa)
 
 /* Any IRQL. 48 + 8 bytes per spanned page. */
 NTKERNELAPI SIZE_T NTAPI MmSizeOfMdl(PVOID Base, SIZE_T Length);
 
 #ifndef WDMSIM_HOST
-#define MmInitializeMdl(MemoryDescriptorList, BaseVa, Length)                                      \
-    do {                                                                                           \
-        (MemoryDescriptorList)->Next = (PMDL)NULL;                                                 \
-        (MemoryDescriptorList)->Size =                                                             \
-            (CSHORT)(sizeof(MDL) +                                                                 \
-                     (sizeof(PFN_NUMBER) * ADDRESS_AND_SIZE_TO_SPAN_PAGES((BaseVa), (Length))));   \
-        (MemoryDescriptorList)->MdlFlags = 0;                                                      \
-        (MemoryDescriptorList)->StartVa = (PVOID)PAGE_ALIGN((BaseVa));                             \
-        (MemoryDescriptorList)->ByteOffset = BYTE_OFFSET((BaseVa));                                \
-        (MemoryDescriptorList)->ByteCount = (ULONG)(Length);                                       \
+#define MmInitializeMdl(MemoryDescriptorList, BaseVa, Length)                                    \
+    do {                                                                                         \
+        (MemoryDescriptorList)->Next = (PMDL)NULL;                                               \
+        (MemoryDescriptorList)->Size =                                                           \
+            (CSHORT)(sizeof(MDL) +                                                               \
+                     (sizeof(PFN_NUMBER) * ADDRESS_AND_SIZE_TO_SPAN_PAGES((BaseVa), (Length)))); \
+        (MemoryDescriptorList)->MdlFlags = 0;                                                    \
+        (MemoryDescriptorList)->StartVa = (PVOID)PAGE_ALIGN((BaseVa));                           \
+        (MemoryDescriptorList)->ByteOffset = BYTE_OFFSET((BaseVa));                              \
+        (MemoryDescriptorList)->ByteCount = (ULONG)(Length);                                     \
     } while (0)
 #endif
 
@@ -47,12 +47,12 @@ NTKERNELAPI VOID NTAPI MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR
                                            LOCK_OPERATION Operation);
 NTKERNELAPI VOID NTAPI MmUnlockPages(PMDL MemoryDescriptorList);
 
-#define MM_DONT_ZERO_ALLOCATION                0x00000001
-#define MM_ALLOCATE_FROM_LOCAL_NODE_ONLY       0x00000002
-#define MM_ALLOCATE_FULLY_REQUIRED             0x00000004
-#define MM_ALLOCATE_NO_WAIT                    0x00000008
-#define MM_ALLOCATE_PREFER_CONTIGUOUS          0x00000010
-#define MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS  0x00000020
+#define MM_DONT_ZERO_ALLOCATION               0x00000001
+#define MM_ALLOCATE_FROM_LOCAL_NODE_ONLY      0x00000002
+#define MM_ALLOCATE_FULLY_REQUIRED            0x00000004
+#define MM_ALLOCATE_NO_WAIT                   0x00000008
+#define MM_ALLOCATE_PREFER_CONTIGUOUS         0x00000010
+#define MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS 0x00000020
 NTKERNELAPI PMDL NTAPI MmAllocatePagesForMdl(PHYSICAL_ADDRESS LowAddress,
                                              PHYSICAL_ADDRESS HighAddress,
                                              PHYSICAL_ADDRESS SkipBytes, SIZE_T TotalBytes);
@@ -93,6 +93,5 @@ NTKERNELAPI PVOID NTAPI MmMapIoSpaceEx(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T 
 NTKERNELAPI VOID NTAPI MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes);
 
 /* ---- probes (spec/mdl.md 6) --------------------------------------------------- */
-NTKERNELAPI VOID NTAPI ProbeForRead(const volatile VOID *Address, SIZE_T Length,
-                                    ULONG Alignment);
+NTKERNELAPI VOID NTAPI ProbeForRead(const volatile VOID *Address, SIZE_T Length, ULONG Alignment);
 NTKERNELAPI VOID NTAPI ProbeForWrite(volatile VOID *Address, SIZE_T Length, ULONG Alignment);

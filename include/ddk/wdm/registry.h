@@ -28,14 +28,14 @@ typedef struct _OBJECT_ATTRIBUTES {
 } OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
 typedef const OBJECT_ATTRIBUTES *PCOBJECT_ATTRIBUTES;
 
-#define InitializeObjectAttributes(p, n, a, r, s)                                                  \
-    do {                                                                                           \
-        (p)->Length = sizeof(OBJECT_ATTRIBUTES);                                                   \
-        (p)->RootDirectory = (r);                                                                  \
-        (p)->Attributes = (a);                                                                     \
-        (p)->ObjectName = (n);                                                                     \
-        (p)->SecurityDescriptor = (s);                                                             \
-        (p)->SecurityQualityOfService = NULL;                                                      \
+#define InitializeObjectAttributes(p, n, a, r, s) \
+    do {                                          \
+        (p)->Length = sizeof(OBJECT_ATTRIBUTES);  \
+        (p)->RootDirectory = (r);                 \
+        (p)->Attributes = (a);                    \
+        (p)->ObjectName = (n);                    \
+        (p)->SecurityDescriptor = (s);            \
+        (p)->SecurityQualityOfService = NULL;     \
     } while (0)
 
 /* ---- access masks --------------------------------------------------------- */
@@ -65,26 +65,27 @@ typedef const OBJECT_ATTRIBUTES *PCOBJECT_ATTRIBUTES;
 #define KEY_WOW64_32KEY        0x0200
 #define KEY_WOW64_64KEY        0x0100
 #define KEY_WOW64_RES          0x0300
-#define KEY_READ                                                                                   \
-    ((STANDARD_RIGHTS_READ | KEY_QUERY_VALUE | KEY_ENUMERATE_SUB_KEYS | KEY_NOTIFY) & (~SYNCHRONIZE))
-#define KEY_WRITE    ((STANDARD_RIGHTS_WRITE | KEY_SET_VALUE | KEY_CREATE_SUB_KEY) & (~SYNCHRONIZE))
-#define KEY_EXECUTE  ((KEY_READ) & (~SYNCHRONIZE))
-#define KEY_ALL_ACCESS                                                                             \
-    ((STANDARD_RIGHTS_ALL | KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_CREATE_SUB_KEY |                  \
-      KEY_ENUMERATE_SUB_KEYS | KEY_NOTIFY | KEY_CREATE_LINK) &                                      \
+#define KEY_READ                                                                      \
+    ((STANDARD_RIGHTS_READ | KEY_QUERY_VALUE | KEY_ENUMERATE_SUB_KEYS | KEY_NOTIFY) & \
+     (~SYNCHRONIZE))
+#define KEY_WRITE   ((STANDARD_RIGHTS_WRITE | KEY_SET_VALUE | KEY_CREATE_SUB_KEY) & (~SYNCHRONIZE))
+#define KEY_EXECUTE ((KEY_READ) & (~SYNCHRONIZE))
+#define KEY_ALL_ACCESS                                                             \
+    ((STANDARD_RIGHTS_ALL | KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_CREATE_SUB_KEY | \
+      KEY_ENUMERATE_SUB_KEYS | KEY_NOTIFY | KEY_CREATE_LINK) &                     \
      (~SYNCHRONIZE))
 
 /* ---- key options and dispositions ---------------------------------------- */
-#define REG_OPTION_RESERVED       0x00000000L
-#define REG_OPTION_NON_VOLATILE   0x00000000L
-#define REG_OPTION_VOLATILE       0x00000001L
-#define REG_OPTION_CREATE_LINK    0x00000002L
-#define REG_OPTION_BACKUP_RESTORE 0x00000004L
-#define REG_OPTION_OPEN_LINK      0x00000008L
+#define REG_OPTION_RESERVED        0x00000000L
+#define REG_OPTION_NON_VOLATILE    0x00000000L
+#define REG_OPTION_VOLATILE        0x00000001L
+#define REG_OPTION_CREATE_LINK     0x00000002L
+#define REG_OPTION_BACKUP_RESTORE  0x00000004L
+#define REG_OPTION_OPEN_LINK       0x00000008L
 #define REG_OPTION_DONT_VIRTUALIZE 0x00000010L
-#define REG_LEGAL_OPTION                                                                           \
-    (REG_OPTION_RESERVED | REG_OPTION_NON_VOLATILE | REG_OPTION_VOLATILE |                         \
-     REG_OPTION_CREATE_LINK | REG_OPTION_BACKUP_RESTORE | REG_OPTION_OPEN_LINK |                   \
+#define REG_LEGAL_OPTION                                                         \
+    (REG_OPTION_RESERVED | REG_OPTION_NON_VOLATILE | REG_OPTION_VOLATILE |       \
+     REG_OPTION_CREATE_LINK | REG_OPTION_BACKUP_RESTORE | REG_OPTION_OPEN_LINK | \
      REG_OPTION_DONT_VIRTUALIZE)
 #define REG_CREATED_NEW_KEY     0x00000001L
 #define REG_OPENED_EXISTING_KEY 0x00000002L
@@ -252,8 +253,7 @@ typedef struct _KEY_LAYER_INFORMATION {
 /* ---- Zw routines (PASSIVE_LEVEL) ------------------------------------------ */
 NTSYSAPI NTSTATUS NTAPI ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
                                     POBJECT_ATTRIBUTES ObjectAttributes, ULONG TitleIndex,
-                                    PUNICODE_STRING Class, ULONG CreateOptions,
-                                    PULONG Disposition);
+                                    PUNICODE_STRING Class, ULONG CreateOptions, PULONG Disposition);
 NTSYSAPI NTSTATUS NTAPI ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
                                   POBJECT_ATTRIBUTES ObjectAttributes);
 NTSYSAPI NTSTATUS NTAPI ZwOpenKeyEx(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
@@ -274,8 +274,8 @@ NTSYSAPI NTSTATUS NTAPI ZwEnumerateValueKey(HANDLE KeyHandle, ULONG Index,
                                             KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass,
                                             PVOID KeyValueInformation, ULONG Length,
                                             PULONG ResultLength);
-NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName,
-                                      ULONG TitleIndex, ULONG Type, PVOID Data, ULONG DataSize);
+NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleIndex,
+                                      ULONG Type, PVOID Data, ULONG DataSize);
 NTSYSAPI NTSTATUS NTAPI ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName);
 
 /* ---- RtlQueryRegistryValues and helpers (PASSIVE_LEVEL) ------------------- */
@@ -289,21 +289,21 @@ NTSYSAPI NTSTATUS NTAPI ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING Value
 #define RTL_REGISTRY_HANDLE     0x40000000
 #define RTL_REGISTRY_OPTIONAL   0x80000000
 
-#define RTL_QUERY_REGISTRY_SUBKEY    0x00000001
-#define RTL_QUERY_REGISTRY_TOPKEY    0x00000002
-#define RTL_QUERY_REGISTRY_REQUIRED  0x00000004
-#define RTL_QUERY_REGISTRY_NOVALUE   0x00000008
-#define RTL_QUERY_REGISTRY_NOEXPAND  0x00000010
-#define RTL_QUERY_REGISTRY_DIRECT    0x00000020
-#define RTL_QUERY_REGISTRY_DELETE    0x00000040
-#define RTL_QUERY_REGISTRY_NOSTRING  0x00000080
-#define RTL_QUERY_REGISTRY_TYPECHECK 0x00000100
+#define RTL_QUERY_REGISTRY_SUBKEY          0x00000001
+#define RTL_QUERY_REGISTRY_TOPKEY          0x00000002
+#define RTL_QUERY_REGISTRY_REQUIRED        0x00000004
+#define RTL_QUERY_REGISTRY_NOVALUE         0x00000008
+#define RTL_QUERY_REGISTRY_NOEXPAND        0x00000010
+#define RTL_QUERY_REGISTRY_DIRECT          0x00000020
+#define RTL_QUERY_REGISTRY_DELETE          0x00000040
+#define RTL_QUERY_REGISTRY_NOSTRING        0x00000080
+#define RTL_QUERY_REGISTRY_TYPECHECK       0x00000100
 #define RTL_QUERY_REGISTRY_TYPECHECK_SHIFT 24
 #define RTL_QUERY_REGISTRY_TYPECHECK_MASK  (0xff << RTL_QUERY_REGISTRY_TYPECHECK_SHIFT)
 
-typedef NTSTATUS NTAPI RTL_QUERY_REGISTRY_ROUTINE(PWSTR ValueName, ULONG ValueType,
-                                                  PVOID ValueData, ULONG ValueLength,
-                                                  PVOID Context, PVOID EntryContext);
+typedef NTSTATUS NTAPI RTL_QUERY_REGISTRY_ROUTINE(PWSTR ValueName, ULONG ValueType, PVOID ValueData,
+                                                  ULONG ValueLength, PVOID Context,
+                                                  PVOID EntryContext);
 typedef RTL_QUERY_REGISTRY_ROUTINE *PRTL_QUERY_REGISTRY_ROUTINE;
 
 typedef struct _RTL_QUERY_REGISTRY_TABLE {
@@ -317,13 +317,11 @@ typedef struct _RTL_QUERY_REGISTRY_TABLE {
 } RTL_QUERY_REGISTRY_TABLE, *PRTL_QUERY_REGISTRY_TABLE;
 
 NTSYSAPI NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path,
-                                               PRTL_QUERY_REGISTRY_TABLE QueryTable,
-                                               PVOID Context, PVOID Environment);
+                                               PRTL_QUERY_REGISTRY_TABLE QueryTable, PVOID Context,
+                                               PVOID Environment);
 NTSYSAPI NTSTATUS NTAPI RtlWriteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName,
-                                              ULONG ValueType, PVOID ValueData,
-                                              ULONG ValueLength);
-NTSYSAPI NTSTATUS NTAPI RtlDeleteRegistryValue(ULONG RelativeTo, PCWSTR Path,
-                                               PCWSTR ValueName);
+                                              ULONG ValueType, PVOID ValueData, ULONG ValueLength);
+NTSYSAPI NTSTATUS NTAPI RtlDeleteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName);
 NTSYSAPI NTSTATUS NTAPI RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path);
 NTSYSAPI NTSTATUS NTAPI RtlCreateRegistryKey(ULONG RelativeTo, PWSTR Path);
 
@@ -339,9 +337,9 @@ typedef struct _GUID {
 typedef const GUID *LPCGUID;
 #endif
 
-#define PLUGPLAY_REGKEY_DEVICE             1
-#define PLUGPLAY_REGKEY_DRIVER             2
-#define PLUGPLAY_REGKEY_CURRENT_HWPROFILE  4
+#define PLUGPLAY_REGKEY_DEVICE            1
+#define PLUGPLAY_REGKEY_DRIVER            2
+#define PLUGPLAY_REGKEY_CURRENT_HWPROFILE 4
 
 typedef enum _DEVICE_REGISTRY_PROPERTY {
     DevicePropertyDeviceDescription = 0x0,
@@ -370,8 +368,7 @@ typedef enum _DEVICE_REGISTRY_PROPERTY {
 } DEVICE_REGISTRY_PROPERTY;
 
 NTKERNELAPI NTSTATUS NTAPI IoOpenDeviceRegistryKey(struct _DEVICE_OBJECT *DeviceObject,
-                                                   ULONG DevInstKeyType,
-                                                   ACCESS_MASK DesiredAccess,
+                                                   ULONG DevInstKeyType, ACCESS_MASK DesiredAccess,
                                                    PHANDLE DeviceRegKey);
 NTKERNELAPI NTSTATUS NTAPI IoOpenDeviceInterfaceRegistryKey(PUNICODE_STRING SymbolicLinkName,
                                                             ACCESS_MASK DesiredAccess,

@@ -48,7 +48,7 @@ FORCEINLINE VOID _WdmsimSehCleanup(WDMSIM_SEH_FRAME *Frame)
 }
 
 #define __try                                                                                      \
-    for (WDMSIM_SEH_FRAME _wdmsim_seh __attribute__((cleanup(_WdmsimSehCleanup))) = {{0}},         \
+    for (WDMSIM_SEH_FRAME _wdmsim_seh __attribute__((cleanup(_WdmsimSehCleanup))) = {.State = 0},       \
                           *_wdmsim_seh_pass = (io_seh_push(&_wdmsim_seh), &_wdmsim_seh);           \
          _wdmsim_seh_pass; _wdmsim_seh_pass = io_seh_next(&_wdmsim_seh))                           \
         if (_wdmsim_seh.State == 0 && __builtin_setjmp(_wdmsim_seh.Jmp) == 0)

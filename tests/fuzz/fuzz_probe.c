@@ -1,0 +1,10 @@
+/* tests/fuzz/fuzz_probe.c - does clang -fsanitize=fuzzer link here? */
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    (void)data;
+    (void)size;
+    return 0;
+}
