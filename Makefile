@@ -11,7 +11,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 GEN     := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps run test bench install clean format
+.PHONY: all build deps run test soak bench install clean format
 
 all: build
 
@@ -29,6 +29,11 @@ run: deps build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Longer runs of the randomised tests: 1,000 crash points in hive flushes,
+# a minute per fuzz target.
+soak: build
+	WDMSIM_CRASH_ROUNDS=1000 WDMSIM_FUZZ_SECONDS=60 ctest --test-dir $(BUILD) --output-on-failure -R "hive|fuzz|soak"
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done

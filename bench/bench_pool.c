@@ -77,6 +77,19 @@ static int open_lib(const char *lib, const char *m, const char *f)
 /* ---- workloads ------------------------------------------------------------------------ */
 
 static uint64_t ops_scale = 10;
+/* BENCH_POOL_CPU=1: time the one- and two-thread loops in thread CPU time
+ * instead of wall time, so a shared machine's preemption does not count
+ * (cache interference still does). Cross-thread stays in wall time. */
+static bool cpu_clock;
+
+static uint64_t loop_now_ns(void)
+{
+    if (!cpu_clock)
+        return bench_now_ns();
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 #ifdef BENCH_LINKED_JEMALLOC
 static const bool linked_jemalloc = true;
 #else
@@ -121,7 +134,7 @@ static void *random_worker(void *argp)
         bytes += sz[i];
     }
     peak = bytes;
-    uint64_t t0 = bench_now_ns();
+    uint64_t t0 = loop_now_ns();
     for (uint64_t k = 0; k < r->ops; k++) {
         uint64_t x = xorshift(&s);
         uint64_t i = x % r->nlive;
@@ -134,7 +147,7 @@ static void *random_worker(void *argp)
         if (bytes > peak)
             peak = bytes;
     }
-    r->ns = bench_now_ns() - t0;
+    r->ns = loop_now_ns() - t0;
     for (uint64_t i = 0; i < r->nlive; i++)
         r->a->free(p[i]);
     free(p);
@@ -227,7 +240,7 @@ static uint64_t run_fixed(const struct alloc *a)
     enum { batch = 1000 };
     static void *p[batch];
     uint64_t rounds = 100 * ops_scale;
-    uint64_t t0 = bench_now_ns();
+    uint64_t t0 = loop_now_ns();
     for (uint64_t k = 0; k < rounds; k++) {
         for (int i = 0; i < batch; i++) {
             p[i] = a->alloc(64);
@@ -237,7 +250,7 @@ static uint64_t run_fixed(const struct alloc *a)
             a->free(p[i]);
     }
     peak_live = batch * 64;
-    return (bench_now_ns() - t0) * 1000 / (rounds * batch);
+    return (loop_now_ns() - t0) * 1000 / (rounds * batch);
 }
 
 /* ---- one measurement in a child process --------------------------------------------- */
@@ -353,6 +366,11 @@ static int fork_measure(int which, int workload, struct result *out)
 
 int main(int argc, char **argv)
 {
+    /* BENCH_POOL_SCALE=N: N x 100k operations (default 10), e.g. for perf. */
+    const char *scale = getenv("BENCH_POOL_SCALE");
+    cpu_clock = getenv("BENCH_POOL_CPU") && atoi(getenv("BENCH_POOL_CPU"));
+    if (scale && atoi(scale) > 0)
+        ops_scale = (uint64_t)atoi(scale);
     if (argc > 3 && !strcmp(argv[1], "raw")) {
         struct result r = {0};
         measure(atoi(argv[2]), atoi(argv[3]), &r);

@@ -34,6 +34,14 @@ function(wdmsim_add_driver target)
     list(APPEND flags -DWDMSIM_PAGE_SHIFT=${D_PAGE_SHIFT})
   endif()
   target_compile_options(${target} PRIVATE ${flags})
+  # An app (APP) sees the user-mode CRT headers first (printf, malloc ...,
+  # include/crt_app) and links its archive before the kernel CRT's.
+  if(D_APP)
+    target_include_directories(${target} SYSTEM PRIVATE ${PROJECT_SOURCE_DIR}/include/crt_app)
+    if(TARGET wdmsim_crt_app)
+      target_link_libraries(${target} PRIVATE wdmsim_crt_app)
+    endif()
+  endif()
   target_include_directories(${target} SYSTEM PRIVATE
     ${PROJECT_SOURCE_DIR}/include/ddk ${PROJECT_SOURCE_DIR}/include/crt
     ${PROJECT_SOURCE_DIR}/include)

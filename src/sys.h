@@ -20,6 +20,8 @@
 #include "vf/vf.h"
 #include "hal/hal.h"
 
+struct host_breaks;
+
 struct sys_stats {
     uint64_t dbgprint_calls;
     uint64_t dbgprint_bytes;
@@ -37,6 +39,7 @@ struct sys {
     FILE *out;            /* DbgPrint output: the run's standard output */
     struct sys_stats stats;
     bool booted;
+    struct host_breaks *breaks; /* src/host/inspect_break.c: --break-on DRIVER!Function */
 };
 
 extern __thread struct sys *sys_current;

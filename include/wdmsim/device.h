@@ -88,6 +88,19 @@ void *wdmsim_dev_state(wdmsim_dev *dev);
 
 /* A knob's text as the config wrote it, or NULL when unset. */
 const char *wdmsim_dev_knob(const wdmsim_dev *dev, const char *key);
+/* The resources the bus assigned (fixed at creation): BAR addresses (PCI),
+ * the ISA port base, the interrupt line and the DMA channel (-1 none). */
+struct wdmsim_dev_resources {
+    uint64_t bar[WDMSIM_MAX_BARS];
+    uint32_t isa_port_base;
+    int irq;
+    int dma;
+};
+void wdmsim_dev_get_resources(const wdmsim_dev *dev, struct wdmsim_dev_resources *out);
+/* The PCI Command register as software last wrote it (0 for ISA): a bus
+ * master checks bit 2 (Bus Master) before every bus access. */
+uint16_t wdmsim_dev_pci_command(const wdmsim_dev *dev);
+
 /* A numeric knob in [min, max] (decimal or 0x hex), or def when unset.
  * Returns 0, or -1 with err naming the config line, the knob and the range. */
 int wdmsim_dev_knob_u64(const wdmsim_dev *dev, const char *key, uint64_t def, uint64_t min,

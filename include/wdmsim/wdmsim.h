@@ -40,6 +40,7 @@ struct wdmsim_config {
     const char *hive_path;    /* SYSTEM hive file (regf): loaded at boot if it exists,
                                  written at ZwFlushKey and shutdown; NULL = not persisted */
     const char *const *binds; /* "MODEL=SERVICE" (--bind), NULL-terminated; NULL = none */
+    int trace;                /* keep the event trace for wdmsim_trace_write (--trace) */
 };
 
 struct wdmsim_bugcheck {
@@ -76,6 +77,27 @@ WDMSIM_API void wdmsim_report_json(wdmsim *sim, FILE *out, int exit_status);
 WDMSIM_API void wdmsim_pool_usage(wdmsim *sim, FILE *out);
 /* Frees the machine and unmaps every driver image. */
 WDMSIM_API void wdmsim_shutdown(wdmsim *sim);
+
+/* ---- seeing inside (docs/inspect.md, docs/trace.md) ------------------------------
+ * Runs one WinDbg-style command ("!pool ADDR", "!vtop ADDR", "dt _MDL ADDR",
+ * "db ADDR L20" ...) on the machine, stopped or between calls, and prints
+ * the answer to out. Runs no driver code and changes nothing. WDMSIM_OK, or
+ * WDMSIM_EINPUT for an unknown command or bad argument (the message is
+ * printed to out). "help" lists the commands. */
+WDMSIM_API int wdmsim_inspect(wdmsim *sim, const char *cmd, FILE *out);
+/* Where to stop (wdmsim run --break-on): "BUGCHECK" (any stop), a rule id
+ * (that rule; a report-and-continue rule then stops too), or
+ * "DRIVER!Function" (a breakpoint: the machine stops with bug check 0x1E
+ * KMODE_EXCEPTION_NOT_HANDLED, P1 0x80000003, P2 the address, when the
+ * function is first entered; set before the driver is loaded). WDMSIM_OK
+ * or WDMSIM_EINPUT with err (unknown rule). */
+WDMSIM_API int wdmsim_break_on(wdmsim *sim, const char *spec, struct wdmsim_error *err);
+/* True when the machine's stop is what spec names (same spellings). */
+WDMSIM_API int wdmsim_break_matches(wdmsim *sim, const char *spec);
+/* Writes the run so far as a Chrome/Perfetto trace-event JSON file (the
+ * machine booted with config trace set). WDMSIM_OK, or WDMSIM_EINPUT when
+ * tracing was off. */
+WDMSIM_API int wdmsim_trace_write(wdmsim *sim, FILE *out);
 
 /* Registry files without a machine (`wdmsim reg`). A registry is built
  * from the SYSTEM hive file (hive_path, may be NULL or not yet exist) and a
@@ -118,6 +140,15 @@ WDMSIM_API int wdmsim_start_devices(wdmsim *sim);
 WDMSIM_API int wdmsim_device_io(wdmsim *sim, const char *name, unsigned major, uint32_t code,
                                 const void *in, uint32_t in_len, void *out, uint32_t out_len,
                                 int32_t *status, uint64_t *information);
+/* Runs an app (include/wdmsim/win32.h: a shared object whose exported
+ * `int main(int argc, char **argv)` is built as a Windows x64 app) in a
+ * process of its own, with argv[0] = path and argv[1..argc] = argv; call it
+ * after wdmsim_start_devices. Its printf output goes to the config's out.
+ * WDMSIM_OK with *exit_code (main's value, exit()'s, or 0xC0000005 when the
+ * app's own code faulted), WDMSIM_STOPPED (a bug check during the run), or
+ * WDMSIM_EINPUT with err (no such image, no main). */
+WDMSIM_API int wdmsim_run_app(wdmsim *sim, const char *path, int argc, char **argv,
+                              int *exit_code, struct wdmsim_error *err);
 /* A device instance by its config name, for the models' test hooks
  * (include/wdmsim/device.h, devices/<model>.h); NULL when none. */
 WDMSIM_API struct wdmsim_dev *wdmsim_device(wdmsim *sim, const char *instance);

@@ -163,14 +163,25 @@ int cm_ensure_service_key(struct cm *cm, const char *service)
     snprintf(path, sizeof(path), "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\%s",
              service);
     struct cm_key *k;
-    if (cm_resolve_utf8(cm, path, 0, &k) == STATUS_SUCCESS)
-        return 0;
     if (cm_resolve_utf8(cm, path, cm_open_create, &k) != STATUS_SUCCESS)
         return -1;
+    /* What the service installer writes; a .reg file or hive may have set
+     * some already, and those stay. */
+    static const struct {
+        const char *name;
+        uint32_t value;
+    } dwords[] = {{"Type", 1}, {"Start", 3}, {"ErrorControl", 1}};
+    for (size_t i = 0; i < sizeof(dwords) / sizeof(dwords[0]); i++) {
+        size_t n;
+        uint16_t *w = cm_utf8_to_w(dwords[i].name, strlen(dwords[i].name), &n);
+        bool have = w && cm_value_find(k, w, n);
+        free(w);
+        if (!have && set_dword(cm, k, dwords[i].name, dwords[i].value))
+            return -1;
+    }
     char image[300];
     snprintf(image, sizeof(image), "\\SystemRoot\\System32\\drivers\\%s.sys", service);
-    if (set_dword(cm, k, "Type", 1) || set_dword(cm, k, "Start", 3) ||
-        set_dword(cm, k, "ErrorControl", 1) || set_string(cm, k, "ImagePath", REG_EXPAND_SZ, image))
+    if (!cm_value_find(k, u"ImagePath", 9) && set_string(cm, k, "ImagePath", REG_EXPAND_SZ, image))
         return -1;
     return 0;
 }

@@ -91,6 +91,11 @@ struct ex_heap {
     void *empty;                   /* wholly free pages kept for reuse */
     uint64_t nempty;
     uint64_t pages; /* small-pool pages held (incl. empty) */
+    /* The depot: whole batches of parked blocks that caches flushed, by
+     * unit count, handed to the next cache that runs dry of that count
+     * without splitting or coalescing (pool_heap.c). */
+    void *depot[ex_max_page_units]; /* stack of batches */
+    uint64_t depot_bytes;           /* in all batches, at most ex_depot_max */
 };
 
 /* A big-pool block (> PAGE_SIZE - 32): whole pages, found by address. */
@@ -141,6 +146,7 @@ struct ex {
     uint64_t small_max;  /* largest small request: page_size - 32 */
     uint32_t secret;     /* header cookies */
     uint8_t fill;        /* seeded fill byte for uninitialized blocks */
+    uint16_t cache_limit[ex_max_page_units]; /* parked blocks per cache list (pool_heap.c) */
 
     struct ex_cache *caches; /* ncaches: processors, then host threads */
     unsigned ncaches;

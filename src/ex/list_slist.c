@@ -33,7 +33,7 @@ static const char *const op_name[] = {"InitializeSListHead", "push", "pop", "flu
  * one must save xmm6-15 around the call, and gcc does it in the prologue,
  * which would put ten stores on every push and pop. */
 static NTAPI __attribute__((noinline, cold)) void misaligned(const void *p, unsigned op,
-                                                            const char *what)
+                                                             const char *what)
 {
     vf_fire(&ex_rule_list_slist_misaligned, (uintptr_t)p, op, 0,
             "SLIST %s: the %s at %p is not 16-byte aligned", op_name[op], what, p);

@@ -84,8 +84,8 @@ static const struct vf_rule la_rule_depth_nonzero = {
 };
 
 const struct vf_rule *const ex_lookaside_vf_rules[ex_lookaside_vf_rule_count] = {
-    &la_rule_reinit,          &la_rule_delete_uninit,  &la_rule_free_containing,
-    &la_rule_size_too_small,  &la_rule_live_at_unload, &la_rule_depth_nonzero,
+    &la_rule_reinit,         &la_rule_delete_uninit,  &la_rule_free_containing,
+    &la_rule_size_too_small, &la_rule_live_at_unload, &la_rule_depth_nonzero,
 };
 
 /* ---- the system list ------------------------------------------------------- */
@@ -189,7 +189,8 @@ static void init_common(struct sys *sys, void *list, GENERAL_LOOKASIDE_POOL *l, 
     l->Size = (ULONG)size;
     /* Windows links ListEntry into its system list; ours is host-side, so
      * the entry is left as an empty ring. */
-    PLIST_ENTRY self = (PLIST_ENTRY)((char *)list + FIELD_OFFSET(GENERAL_LOOKASIDE_POOL, ListEntry));
+    PLIST_ENTRY self =
+        (PLIST_ENTRY)((char *)list + FIELD_OFFSET(GENERAL_LOOKASIDE_POOL, ListEntry));
     l->ListEntry.Flink = l->ListEntry.Blink = self;
 }
 
@@ -215,8 +216,8 @@ NTKERNELAPI VOID NTAPI ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lo
 
 NTKERNELAPI VOID NTAPI ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside,
                                                       PALLOCATE_FUNCTION Allocate,
-                                                      PFREE_FUNCTION Free, ULONG Flags,
-                                                      SIZE_T Size, ULONG Tag, USHORT Depth)
+                                                      PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size,
+                                                      ULONG Tag, USHORT Depth)
 {
     struct sys *sys = sys_get();
     uintptr_t caller = (uintptr_t)__builtin_return_address(0);
@@ -266,8 +267,8 @@ NTKERNELAPI NTSTATUS NTAPI ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookas
     uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     if (!pool_type_valid(PoolType))
         return STATUS_INVALID_PARAMETER_4;
-    const ULONG both = EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL |
-                       EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE;
+    const ULONG both =
+        EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL | EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE;
     if ((Flags & ~both) || (Flags & both) == both ||
         ((Flags & EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE) && !Allocate))
         return STATUS_INVALID_PARAMETER_5;
@@ -340,8 +341,8 @@ void ex_lookaside_check_free(struct sys *sys, const void *va, uint64_t bytes)
         uintptr_t l = (uintptr_t)set->recs[i].list;
         if (l >= lo && l < hi)
             vf_fire(&la_rule_free_containing, l, lo, bytes,
-                    "pool block %p (%llu bytes) is freed while it holds live lookaside list %p",
-                    va, (unsigned long long)bytes, set->recs[i].list);
+                    "pool block %p (%llu bytes) is freed while it holds live lookaside list %p", va,
+                    (unsigned long long)bytes, set->recs[i].list);
     }
 }
 

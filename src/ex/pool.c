@@ -223,8 +223,6 @@ static void check_irql(struct sys *sys, const struct ex_req *r, ULONG type)
                 irql);
 }
 
-struct ex_cache *ex_cache_get(struct ex *ex);
-
 /* The common path: r is decoded and checked. NULL on no memory. */
 static void *pool_take(struct sys *sys, struct ex_req *r)
 {
@@ -255,8 +253,58 @@ static void *pool_take(struct sys *sys, struct ex_req *r)
     return p;
 }
 
-static void *pool_alloc(ULONG type, SIZE_T bytes, ULONG tag, unsigned how, int special,
-                        void *caller)
+/* Options that take a block elsewhere or may refuse it: with any of them on,
+ * every allocation takes the full path. */
+enum { slow_options = vf_opt_special_pool | vf_opt_low_resources | vf_opt_code_integrity };
+
+static __attribute__((ms_abi, noinline)) void fill_block(void *p, uint8_t fill, uint64_t bytes)
+{
+    memset(p, fill, bytes);
+}
+
+/* The common case in one pass: a small block of NonPagedPool, NonPagedPoolNx
+ * or PagedPool, with the tag that passed the tag rules last on this cache,
+ * at an IRQL the kind allows, none of slow_options on, and a block of that
+ * size parked in the cache. NULL: take the full path (which checks
+ * everything again and reports what is wrong).
+ * The entry points are ms_abi: every call they make on any path to a sysv
+ * function makes gcc save xmm6-15, rsi and rdi in their prologue (about 25
+ * moves per call), so whatever this path calls out of line is ms_abi too
+ * (fill_block, pool_alloc, check_free_*, ex_owner_of_slow, ex_track, ex_cache_flush...). */
+static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, ULONG type,
+                                                              SIZE_T bytes, ULONG tag, void *caller)
+{
+    struct ex *ex = &sys->ex;
+    if ((type & ~(ULONG)(POOL_NX_ALLOCATION | PagedPool)) || bytes - 1 >= ex->small_max ||
+        (sys->vf.options & slow_options))
+        return NULL;
+    enum ex_kind kind = (type & PagedPool)            ? ex_kind_paged
+                        : (type & POOL_NX_ALLOCATION) ? ex_kind_nx
+                                                      : ex_kind_nonpaged;
+    if (ke_irql(&sys->ke) > (kind == ex_kind_paged ? APC_LEVEL : DISPATCH_LEVEL))
+        return NULL;
+    struct ex_cache *c = ex_cache_get(ex);
+    if (tag != c->tag_ok || !tag)
+        return NULL;
+    unsigned u = 1 + (unsigned)((bytes + ex_unit - 1) / ex_unit);
+    struct ex_cache_kind *ck = &c->kind[kind];
+    if (!ck->head[u])
+        return NULL;
+    uint16_t owner = ex_owner_of(ex, caller);
+    struct ex_hdr *h = ex_cache_pop(ck, u);
+    unsigned hu = hdr_size(h);
+    h->type = (uint8_t)(ex_hdr_busy | kind);
+    h->tag = tag;
+    h->owner = owner;
+    h->slack = (uint16_t)((hu - 1) * ex_unit - bytes);
+    ex_track_fast(ex, c, tag, kind, owner, (int64_t)hu * ex_unit, true);
+    if (sys->vf.options & vf_opt_pool_tracking)
+        fill_block(h + 1, ex->fill, bytes);
+    return h + 1;
+}
+
+static __attribute__((ms_abi, noinline)) void *pool_alloc(ULONG type, SIZE_T bytes, ULONG tag,
+                                                          unsigned how, int special, void *caller)
 {
     struct sys *sys = sys_get();
     struct ex *ex = &sys->ex;
@@ -301,8 +349,11 @@ static void *pool_alloc(ULONG type, SIZE_T bytes, ULONG tag, unsigned how, int s
 
 NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
-    return pool_alloc((ULONG)PoolType, NumberOfBytes, Tag, how_plain, 0,
-                      __builtin_return_address(0));
+    void *caller = __builtin_return_address(0);
+    void *p = alloc_fast(sys_get(), (ULONG)PoolType, NumberOfBytes, Tag, caller);
+    if (__builtin_expect(p != NULL, 1))
+        return p;
+    return pool_alloc((ULONG)PoolType, NumberOfBytes, Tag, how_plain, 0, caller);
 }
 
 NTKERNELAPI PVOID NTAPI ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
@@ -412,7 +463,8 @@ NTKERNELAPI PVOID NTAPI ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, 
 
 /* ---- release ------------------------------------------------------------------------ */
 
-static void check_free_irql(struct sys *sys, enum ex_kind kind, void *p)
+static __attribute__((ms_abi, noinline)) void check_free_irql(struct sys *sys, enum ex_kind kind,
+                                                              void *p)
 {
     uint8_t irql = ke_irql(&sys->ke);
     ULONG type = kind == ex_kind_paged ? PagedPool : kind == ex_kind_nx ? NonPagedPoolNx : 0;
@@ -425,7 +477,7 @@ static void check_free_irql(struct sys *sys, enum ex_kind kind, void *p)
 }
 
 /* Tag 0 (ExFreePool) skips the check unless the block is protected. */
-static void check_free_tag(void *p, uint32_t have, uint32_t given)
+static __attribute__((ms_abi, noinline)) void check_free_tag(void *p, uint32_t have, uint32_t given)
 {
     if ((given || (have & PROTECTED_POOL)) && have != given)
         vf_fire(&ex_rule_free_wrong_tag, (uint64_t)(uintptr_t)p, have, given,
@@ -433,27 +485,17 @@ static void check_free_tag(void *p, uint32_t have, uint32_t given)
                 (const char *)&have, (const char *)&given);
 }
 
-static void pool_free(void *p, uint32_t tag)
+static __attribute__((ms_abi, noinline)) void check_lookasides(struct sys *sys, const void *p,
+                                                               uint64_t bytes)
 {
-    struct sys *sys = sys_get();
+    ex_lookaside_check_free(sys, p, bytes);
+}
+
+/* Big pool, special pool and bad addresses (pm: p's page_map byte). */
+static __attribute__((ms_abi, noinline)) void pool_free_other(struct sys *sys, void *p,
+                                                              uint32_t tag, uint8_t pm)
+{
     struct ex *ex = &sys->ex;
-    uint8_t *base = sys->mm.system.base;
-    uint8_t pm = ex_pm_none;
-    if ((uint8_t *)p >= base && (uint8_t *)p < base + sys->mm.system.bytes)
-        pm = ex_pm_get(ex, (uint64_t)((uint8_t *)p - base) >> ex->page_shift);
-    if (pm >= ex_pm_small && pm < ex_pm_small + ex_kind_count) {
-        struct ex_hdr *h = ex_small_header(ex, p, "ExFreePool");
-        if (!h)
-            return;
-        enum ex_kind kind = h->type & ex_hdr_kind;
-        check_free_irql(sys, kind, p);
-        check_free_tag(p, h->tag, tag);
-        ex_lookaside_check_free(sys, p, (uint64_t)(hdr_size(h) - 1) * ex_unit - h->slack);
-        struct ex_cache *c = ex_cache_get(ex);
-        ex_track(ex, c, h->tag, kind, h->owner, (int64_t)ex_small_occupied(h), false);
-        ex_small_free(ex, c, h);
-        return;
-    }
     if (pm >= ex_pm_big && pm < ex_pm_big + ex_kind_count) {
         struct ex_big b;
         if (((uintptr_t)p & (ex->page_size - 1)) || !ex_big_lookup(ex, (uintptr_t)p, &b)) {
@@ -496,6 +538,44 @@ static void pool_free(void *p, uint32_t tag)
     }
     vf_fire(&ex_rule_free_bad_address, (uint64_t)(uintptr_t)p, 0, 0,
             "%p was not returned by a pool allocator", p);
+}
+
+/* Inlined into each ms_abi entry point: see alloc_fast on what it calls. */
+static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag)
+{
+    struct sys *sys = sys_get();
+    struct ex *ex = &sys->ex;
+    uint8_t *base = sys->mm.system.base;
+    uint8_t pm = ex_pm_none;
+    if ((uint8_t *)p >= base && (uint8_t *)p < base + sys->mm.system.bytes)
+        pm = ex_pm_get(ex, (uint64_t)((uint8_t *)p - base) >> ex->page_shift);
+    if (__builtin_expect(pm < ex_pm_small || pm >= ex_pm_small + ex_kind_count, 0)) {
+        pool_free_other(sys, p, tag, pm);
+        return;
+    }
+    /* The common case first: the header right before p is a live block's
+     * (its cookie proves wdmsim wrote it for this address). */
+    struct ex_hdr *h = (struct ex_hdr *)p - 1;
+    if (__builtin_expect(((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
+                             h->cookie != hdr_cookie(ex, h) ||
+                             (h->type & (ex_hdr_busy | ex_hdr_pad)) != ex_hdr_busy,
+                         0)) {
+        if (!(h = ex_small_header(ex, p, "ExFreePool")))
+            return;
+    }
+    enum ex_kind kind = h->type & ex_hdr_kind;
+    unsigned u = hdr_size(h);
+    if (__builtin_expect(ke_irql(&sys->ke) > APC_LEVEL, 0))
+        check_free_irql(sys, kind, p);
+    if (__builtin_expect(h->tag != tag, 0))
+        check_free_tag(p, h->tag, tag);
+    /* ex_lookaside_check_free looks for live lists inside the block: none
+     * when no list is live. */
+    if (ex->lookaside.count)
+        check_lookasides(sys, p, (uint64_t)(u - 1) * ex_unit - h->slack);
+    struct ex_cache *c = ex_cache_get(ex);
+    ex_track_fast(ex, c, h->tag, kind, h->owner, (int64_t)u * ex_unit, false);
+    ex_cache_push(ex, &c->kind[kind], kind, h, u);
 }
 
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)

@@ -269,24 +269,65 @@ static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
     fl_push(hp, h, u);
 }
 
-/* ---- processor caches ------------------------------------------------------ */
+/* ---- processor caches and the depot ---------------------------------------- */
 
-/* Parked blocks per unit count: about 32 KiB worth, 4 to 256 blocks. */
-static inline unsigned cache_limit(unsigned u)
+/* Parked blocks per unit count in a cache: about 32 KiB worth, 4 to 256
+ * blocks; a cache moves half of that at a time. */
+void ex_cache_limits_init(struct ex *ex)
 {
-    unsigned n = 2048 / u;
-    return n < 4 ? 4 : n > 256 ? 256 : n;
+    ex->cache_limit[0] = 4;
+    for (unsigned u = 1; u < ex_max_page_units; u++) {
+        unsigned n = 2048 / u;
+        ex->cache_limit[u] = (uint16_t)(n < 4 ? 4 : n > 256 ? 256 : n);
+    }
 }
 
-static struct ex_hdr *cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
-                                   unsigned u)
+static inline unsigned cache_limit(const struct ex *ex, unsigned u)
+{
+    return ex->cache_limit[u];
+}
+
+/* The depot holds batches of exactly batch_size(u) blocks: a cache flushes
+ * when its list passes the limit, keeping half. A batch is a chain linked
+ * through each body's first word; the first block's second word links the
+ * next batch of the same size (a body has at least 16 bytes). All batches
+ * of a kind together hold at most ex_depot_max bytes: beyond that a flush
+ * coalesces into the free lists, so memory parked outside the heap stays
+ * bounded whatever the size mix. */
+enum { ex_depot_max = 4 << 20 };
+
+static inline unsigned batch_size(const struct ex *ex, unsigned u)
+{
+    return cache_limit(ex, u) + 1 - cache_limit(ex, u) / 2;
+}
+
+static inline void **batch_link(struct ex_hdr *first)
+{
+    return (void **)(first + 1) + 1;
+}
+
+/* The cache's list of u units is empty: a batch from the depot if there is
+ * one (no split), else blocks from the free lists. Returns one block,
+ * taken; NULL when there is no memory. */
+struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
+                               unsigned u)
 {
     struct ex_heap *hp = &ex->heap[kind];
-    unsigned batch = cache_limit(u) / 2;
     ex_lock(&hp->lock);
+    struct ex_hdr *h = hp->depot[u];
+    if (h) {
+        unsigned n = batch_size(ex, u);
+        hp->depot[u] = *batch_link(h);
+        hp->depot_bytes -= (uint64_t)n * u * ex_unit;
+        ex_unlock(&hp->lock);
+        ck->head[u] = *(void **)(h + 1);
+        ck->count[u] = (uint16_t)(n - 1);
+        return h;
+    }
+    unsigned batch = cache_limit(ex, u) / 2;
     struct ex_hdr *first = heap_take(ex, kind, hp, u);
     for (unsigned i = 1; first && i < batch; i++) {
-        struct ex_hdr *h = heap_take(ex, kind, hp, u);
+        h = heap_take(ex, kind, hp, u);
         if (!h)
             break;
         unsigned hu = hdr_size(h);
@@ -299,15 +340,47 @@ static struct ex_hdr *cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum
     return first;
 }
 
-static void cache_flush(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind, unsigned u,
-                        unsigned keep)
+/* Gives the cache's whole list of u units to the free lists (coalescing). */
+static void cache_drain(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind, unsigned u)
 {
     struct ex_heap *hp = &ex->heap[kind];
     ex_lock(&hp->lock);
-    while (ck->count[u] > keep) {
+    while (ck->count[u]) {
         struct ex_hdr *h = ck->head[u];
         ck->head[u] = *(void **)(h + 1);
         ck->count[u]--;
+        heap_give(ex, hp, h);
+    }
+    ex_unlock(&hp->lock);
+}
+
+/* The cache's list of u units passed its limit: the newest half stays,
+ * the older half goes to the depot as one batch, or, when the depot is
+ * full, back to the free lists. */
+__attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind *ck,
+                                            enum ex_kind kind, unsigned u)
+{
+    unsigned keep = cache_limit(ex, u) / 2;
+    struct ex_hdr *cut = ck->head[u];
+    for (unsigned i = 1; i < keep; i++)
+        cut = *(void **)(cut + 1);
+    struct ex_hdr *rest = *(void **)(cut + 1);
+    unsigned n = ck->count[u] - keep;
+    *(void **)(cut + 1) = NULL;
+    ck->count[u] = (uint16_t)keep;
+    struct ex_heap *hp = &ex->heap[kind];
+    uint64_t bytes = (uint64_t)n * u * ex_unit;
+    ex_lock(&hp->lock);
+    if (n == batch_size(ex, u) && hp->depot_bytes + bytes <= ex_depot_max) {
+        *batch_link(rest) = hp->depot[u];
+        hp->depot[u] = rest;
+        hp->depot_bytes += bytes;
+        ex_unlock(&hp->lock);
+        return;
+    }
+    while (rest) {
+        struct ex_hdr *h = rest;
+        rest = *(void **)(h + 1);
         heap_give(ex, hp, h);
     }
     ex_unlock(&hp->lock);
@@ -320,13 +393,9 @@ void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, 
     if (r->cache_aligned)
         u += 3; /* room to move the body to the next 64-byte line */
     struct ex_cache_kind *ck = &c->kind[r->kind];
-    struct ex_hdr *h = ck->head[u];
-    if (h) {
-        ck->head[u] = *(void **)(h + 1);
-        ck->count[u]--;
-    } else if (!(h = cache_refill(ex, ck, r->kind, u))) {
+    struct ex_hdr *h = ex_cache_pop(ck, u);
+    if (!h && !(h = ex_cache_refill(ex, ck, r->kind, u)))
         return NULL;
-    }
     unsigned hu = hdr_size(h);
     h->type = (uint8_t)(ex_hdr_busy | r->kind | (r->quota ? ex_hdr_quota : 0));
     h->tag = r->tag;
@@ -354,13 +423,7 @@ uint64_t ex_small_occupied(const struct ex_hdr *h)
 void ex_small_free(struct ex *ex, struct ex_cache *c, struct ex_hdr *h)
 {
     enum ex_kind kind = h->type & ex_hdr_kind;
-    unsigned u = hdr_size(h);
-    struct ex_cache_kind *ck = &c->kind[kind];
-    h->type = (uint8_t)(ex_hdr_cached | kind);
-    *(void **)(h + 1) = ck->head[u];
-    ck->head[u] = h;
-    if (++ck->count[u] > cache_limit(u))
-        cache_flush(ex, ck, kind, u, cache_limit(u) / 2);
+    ex_cache_push(ex, &c->kind[kind], kind, h, hdr_size(h));
 }
 
 void ex_pool_trim(struct ex *ex)
@@ -369,10 +432,22 @@ void ex_pool_trim(struct ex *ex)
         for (int k = 0; k < ex_kind_count; k++)
             for (unsigned u = 0; u < ex_max_page_units; u++)
                 if (ex->caches[i].kind[k].count[u])
-                    cache_flush(ex, &ex->caches[i].kind[k], (enum ex_kind)k, u, 0);
+                    cache_drain(ex, &ex->caches[i].kind[k], (enum ex_kind)k, u);
     for (int k = 0; k < ex_kind_count; k++) {
         struct ex_heap *hp = &ex->heap[k];
         ex_lock(&hp->lock);
+        for (unsigned u = 0; u < ex_max_page_units; u++) {
+            while (hp->depot[u]) {
+                struct ex_hdr *h = hp->depot[u];
+                hp->depot[u] = *batch_link(h);
+                while (h) {
+                    struct ex_hdr *next = *(void **)(h + 1);
+                    heap_give(ex, hp, h);
+                    h = next;
+                }
+            }
+        }
+        hp->depot_bytes = 0;
         while (hp->nempty > 16) {
             struct ex_hdr *h = hp->empty;
             hp->empty = ((struct ex_free *)(h + 1))->next;
@@ -426,7 +501,7 @@ static struct ex_hdr *classify_slow(struct ex *ex, void *p)
     return NULL;
 }
 
-struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine)
+__attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine)
 {
     (void)routine;
     if ((uintptr_t)p & (ex_unit - 1))

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ex/ex.h"
+#include "sys.h"
 #include "vf/vf.h"
 
 /* The legacy x64 POOL_HEADER shape, 16 bytes before every small block.
@@ -103,14 +104,67 @@ struct ex_req {
     void *caller;
 };
 
-struct ex_cache *ex_cache_get(struct ex *ex);
+/* The cache of the calling host thread when it attached to this pool,
+ * else the running processor's (pool_init.c). */
+struct ex_attach {
+    struct ex *ex;
+    struct ex_cache *cache;
+};
+extern __thread struct ex_attach ex_attached;
+static inline struct ex_cache *ex_cache_get(struct ex *ex)
+{
+    if (__builtin_expect(ex_attached.ex == ex, 0))
+        return ex_attached.cache;
+    return &ex->caches[ex->sys->ke.current];
+}
 
 /* pool_heap.c */
+void ex_cache_limits_init(struct ex *ex);
+/* A cache list ran dry: refill it (depot batch or free lists) and return
+ * one block taken from it; NULL when no memory. */
+struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
+                               unsigned u);
+/* A cache list passed its limit: its older half goes to the depot. */
+__attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind *ck,
+                                            enum ex_kind kind, unsigned u);
+
+/* The fast paths' out-of-line calls are ms_abi: see pool.c. */
+
+/* Takes the newest parked block of u units, NULL when the list is empty.
+ * The next one's header is prefetched: the list is LIFO, so it may have
+ * been parked long ago, and its next use is this list's next pop. */
+static inline struct ex_hdr *ex_cache_pop(struct ex_cache_kind *ck, unsigned u)
+{
+    struct ex_hdr *h = ck->head[u];
+    if (__builtin_expect(h != NULL, 1)) {
+        struct ex_hdr *next = *(void **)(h + 1);
+        ck->head[u] = next;
+        ck->count[u]--;
+        if (next) {
+            __builtin_prefetch(next, 1);
+            __builtin_prefetch(next + 1, 1);
+        }
+    }
+    return h;
+}
+
+/* Parks a block just freed (its header checked) on the cache list of its
+ * unit count. */
+static inline void ex_cache_push(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
+                                 struct ex_hdr *h, unsigned u)
+{
+    h->type = (uint8_t)(ex_hdr_cached | kind);
+    *(void **)(h + 1) = ck->head[u];
+    ck->head[u] = h;
+    if (__builtin_expect(++ck->count[u] > ex->cache_limit[u], 0))
+        ex_cache_flush(ex, ck, kind, u);
+}
+
 int ex_heap_init(struct ex *ex);
 void ex_heap_fini(struct ex *ex);
 void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, uint64_t *occupied);
 /* Checks and frees; fires the free rules itself. Returns occupied bytes. */
-struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine);
+__attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine);
 void ex_small_free(struct ex *ex, struct ex_cache *c, struct ex_hdr *h);
 uint64_t ex_small_occupied(const struct ex_hdr *h);
 /* Maps n new pool pages of kind (contiguous frames when it can). */
@@ -147,9 +201,42 @@ void ex_special_check_irql(struct ex *ex, bool alloc, enum ex_kind kind, uint64_
                            uint64_t what);
 
 /* pool_track.c */
-void ex_track(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind, uint16_t owner,
-              int64_t bytes, bool alloc);
-uint16_t ex_owner_of(struct ex *ex, void *caller);
+__attribute__((ms_abi)) void ex_track(struct ex *ex, struct ex_cache *c, uint32_t tag,
+                                      unsigned kind, uint16_t owner, int64_t bytes, bool alloc);
+__attribute__((ms_abi)) uint16_t ex_owner_of_slow(struct ex *ex, void *caller);
+/* The driver whose image holds caller (0: none): the last one found is
+ * cached by range, and with no driver loaded there is nothing to look up. */
+static inline uint16_t ex_owner_of(struct ex *ex, void *caller)
+{
+    uintptr_t pc = (uintptr_t)caller;
+    if (pc >= ex->owner_lo && pc < ex->owner_hi)
+        return ex->owner_id;
+    if (!ex->sys->io.drivers)
+        return 0;
+    return ex_owner_of_slow(ex, caller);
+}
+/* ke_observe (wdmsim run --trace) of one allocation or free. */
+__attribute__((ms_abi)) void ex_track_observe(struct ex *ex, uint32_t tag, unsigned kind,
+                                              int64_t bytes, bool alloc);
+/* Counts one allocation (alloc) or free of a block of `bytes` occupied;
+ * the cache's last (tag, kind) is the common case. */
+static inline void ex_track_fast(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind,
+                                 uint16_t owner, int64_t bytes, bool alloc)
+{
+    struct ex_tag_stat *s = c->last;
+    if (__builtin_expect(!s || s->tag != tag || s->kind != kind, 0)) {
+        ex_track(ex, c, tag, kind, owner, bytes, alloc);
+        return;
+    }
+    if (alloc)
+        s->allocs++, s->bytes += bytes;
+    else
+        s->frees++, s->bytes -= bytes;
+    if (__builtin_expect(ex->sys->ke.trace.observe, 0))
+        ex_track_observe(ex, tag, kind, bytes, alloc);
+    c->owner_blocks[owner] += alloc ? 1 : -1;
+    c->owner_bytes[owner] += alloc ? bytes : -bytes;
+}
 bool ex_tag_valid_chars(uint32_t tag, bool *has_alnum);
 
 /* Rules, each beside its check. */

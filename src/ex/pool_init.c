@@ -16,24 +16,14 @@
 
 enum { ex_host_caches = 8 };
 
-static __thread struct {
-    struct ex *ex;
-    struct ex_cache *cache;
-} attached;
-
-struct ex_cache *ex_cache_get(struct ex *ex)
-{
-    if (__builtin_expect(attached.ex == ex, 0))
-        return attached.cache;
-    return &ex->caches[ex->sys->ke.current];
-}
+__thread struct ex_attach ex_attached;
 
 void ex_pool_thread_attach(struct ex *ex, unsigned slot)
 {
     if (slot >= ex_host_caches)
         slot = ex_host_caches - 1;
-    attached.ex = ex;
-    attached.cache = &ex->caches[ex->sys->ke.nprocessors + slot];
+    ex_attached.ex = ex;
+    ex_attached.cache = &ex->caches[ex->sys->ke.nprocessors + slot];
 }
 
 int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
@@ -48,6 +38,7 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
     rng_seed(&r, sys->machine.seed ^ 0x506f6f6cULL); /* "Pool": its own stream */
     ex->secret = (uint32_t)rng_next(&r);
     ex->fill = (uint8_t)(0x80 | (rng_next(&r) & 0x7f)); /* never 0 */
+    ex_cache_limits_init(ex);
     ex->ncaches = sys->ke.nprocessors + ex_host_caches;
     ex->caches = calloc(ex->ncaches, sizeof(*ex->caches));
     if (!ex->caches || ex_heap_init(ex) || ex_special_init(ex)) {
@@ -66,8 +57,8 @@ void ex_pool_fini(struct ex *ex)
     ex_heap_fini(ex);
     free(ex->caches);
     ex->caches = NULL;
-    if (attached.ex == ex)
-        attached.ex = NULL;
+    if (ex_attached.ex == ex)
+        ex_attached.ex = NULL;
 }
 
 uint64_t ex_pool_pages(const struct ex *ex)

@@ -55,8 +55,15 @@ static struct ex_tag_stat *tag_slot(struct ex_tag_table *t, uint32_t tag, unsign
     return NULL;
 }
 
-void ex_track(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind, uint16_t owner,
-              int64_t bytes, bool alloc)
+__attribute__((ms_abi)) void ex_track_observe(struct ex *ex, uint32_t tag, unsigned kind,
+                                              int64_t bytes, bool alloc)
+{
+    ke_observe(&ex->sys->ke, ke_ev_pool, tag | (uint64_t)kind << 32,
+               (uint64_t)(alloc ? bytes : -bytes));
+}
+
+__attribute__((ms_abi)) void ex_track(struct ex *ex, struct ex_cache *c, uint32_t tag,
+                                      unsigned kind, uint16_t owner, int64_t bytes, bool alloc)
 {
     struct ex_tag_stat *s = c->last;
     if (!s || s->tag != tag || s->kind != kind) {
@@ -80,17 +87,15 @@ void ex_track(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind, ui
     else
         s->frees++, s->bytes -= bytes;
 owner:
+    ke_observe(&ex->sys->ke, ke_ev_pool, tag | (uint64_t)kind << 32,
+               (uint64_t)(alloc ? bytes : -bytes));
     c->owner_blocks[owner] += alloc ? 1 : -1;
     c->owner_bytes[owner] += alloc ? bytes : -bytes;
 }
 
-uint16_t ex_owner_of(struct ex *ex, void *caller)
+__attribute__((ms_abi)) uint16_t ex_owner_of_slow(struct ex *ex, void *caller)
 {
     uintptr_t pc = (uintptr_t)caller;
-    if (pc >= ex->owner_lo && pc < ex->owner_hi)
-        return ex->owner_id;
-    if (!ex->sys->io.drivers)
-        return 0;
     struct io_driver *d = io_driver_by_address(&ex->sys->io, pc);
     if (!d)
         return 0;

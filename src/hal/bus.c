@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hal/hal.h"
+#include "ke/ke.h"
 
 struct hal_common_buffer *hal_common_find(struct hal_adapter *a, uint64_t logical, uint64_t len)
 {
@@ -48,6 +49,7 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
         info->fault = hal_bus_ok;
     if (len == 0)
         return hal_bus_ok;
+    ke_observe_current(ke_ev_dma_bus, ke_dma_arg(a->id, dir, 0, (uint32_t)len), logical);
     if (a->width < 64) {
         uint64_t limit = 1ULL << a->width;
         if (logical >= limit || len > limit - logical)

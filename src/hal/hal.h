@@ -399,8 +399,7 @@ void hal_bus_report(struct hal_adapter *a, const struct hal_bus_fault_info *info
 
 /* ---- verifier rules of this layer (rules.c) ------------------------------- */
 extern const struct vf_rule *const hal_vf_rules[];
-enum { hal_vf_rule_count = 47 };
-extern const struct vf_rule hal_rule_flush_past_end;
+enum { hal_vf_rule_count = 41 };
 extern const struct vf_rule hal_rule_common_buffer_double_free;
 extern const struct vf_rule hal_rule_channel_double_free;
 extern const struct vf_rule hal_rule_map_registers_double_free;
@@ -423,9 +422,7 @@ extern const struct vf_rule hal_rule_va_outside_mdl;
 extern const struct vf_rule hal_rule_double_map;
 extern const struct vf_rule hal_rule_legacy_hal_call;
 extern const struct vf_rule hal_rule_bad_buffer;
-extern const struct vf_rule hal_rule_flush_unmapped_register;
 extern const struct vf_rule hal_rule_zero_length;
-extern const struct vf_rule hal_rule_buffer_too_small;
 extern const struct vf_rule hal_rule_unknown_description_version;
 extern const struct vf_rule hal_rule_bad_description;
 extern const struct vf_rule hal_rule_desc_not_zeroed;
@@ -433,11 +430,9 @@ extern const struct vf_rule hal_rule_bad_allocation_action;
 extern const struct vf_rule hal_rule_free_count_mismatch;
 extern const struct vf_rule hal_rule_common_buffer_mismatch;
 extern const struct vf_rule hal_rule_counter_on_master;
-extern const struct vf_rule hal_rule_cpu_touch_owned;
 extern const struct vf_rule hal_rule_device_outside_mapping;
 extern const struct vf_rule hal_rule_device_wrong_direction;
 extern const struct vf_rule hal_rule_device_beyond_reach;
-extern const struct vf_rule hal_rule_stale_read;
 extern const struct vf_rule hal_rule_map_register_use_after_free;
 extern const struct vf_rule hal_rule_sdma_block_wrap;
 extern const struct vf_rule hal_rule_sdma_driver_port_access;
@@ -446,6 +441,5 @@ extern const struct vf_rule hal_rule_sdma_unsupported_command;
 extern const struct vf_rule hal_rule_wrong_release_api;
 extern const struct vf_rule hal_rule_flush_direction_mismatch;
 extern const struct vf_rule hal_rule_flush_range;
-extern const struct vf_rule hal_rule_leak_at_unload;
 
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "hal/hal.h"
+#include "ke/ke.h"
 
 static unsigned words_for(unsigned count)
 {
@@ -191,6 +192,7 @@ static inline __attribute__((always_inline)) int take_run(struct hal_mapreg_file
     f->reg[first].run = (uint16_t)n;
     f->reg[first].gen = g;
     *gen = g;
+    ke_observe_current(ke_ev_mapregs, (uint64_t)(uintptr_t)f, f->count - f->nfree);
     return first;
 }
 
@@ -232,6 +234,7 @@ void hal_mapreg_free(struct hal_mapreg_file *f, unsigned first, unsigned n)
 {
     set_bits(f->bitmap, first, n, false);
     f->nfree += n;
+    ke_observe_current(ke_ev_mapregs, (uint64_t)(uintptr_t)f, f->count - f->nfree);
     for (unsigned i = first; i < first + n; i++) {
         if (f->reg[i].state == hal_reg_mapped)
             hal_mapreg_set_unmapped(f, i);

@@ -305,6 +305,8 @@ PHYSICAL_ADDRESS NTAPI hal_op_map_transfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
     a->regs.reg[r0].op_start = true;
     a->regs.op[r0] =
         (struct hal_mapop){.va = va, .owner = Mdl, .len = mapped, .regs = (uint16_t)span};
+    ke_observe(&sys->ke, ke_ev_dma_map, ke_dma_arg(a->id, dir, (unsigned)r0, mapped),
+               (uint64_t)el[0].Address.QuadPart);
     if (a->channel >= 0)
         hal_sysdma_program(a, (uint64_t)el[0].Address.QuadPart, mapped, WriteToDevice);
     return el[0].Address;
@@ -343,6 +345,7 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
         return FALSE;
     }
     unsigned regs = o->regs;
+    ke_observe(&sys->ke, ke_ev_dma_unmap, ke_dma_arg(a->id, dir, (unsigned)r0, 0), 0);
     if (a->channel >= 0) {
         /* A system DMA read copies back what the controller moved. */
         uint32_t left = a->ignore_count ? 0 : hal_sysdma_remaining(a);

@@ -10,16 +10,6 @@
 #include "hal/hal.h"
 #include "vf/vf.h"
 
-const struct vf_rule hal_rule_flush_past_end = {
-    .id = "dma.flush-past-end",
-    .code = 0xE6,
-    .p1 = 0x0,
-    .params = {"1: bytes left / 2: needed", "bytes asked / contiguous free", "-"},
-    .text = "flush beyond the register file",
-    .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-flush-past-end",
-};
-
 const struct vf_rule hal_rule_common_buffer_double_free = {
     .id = "dma.common-buffer-double-free",
     .code = 0xE6,
@@ -228,7 +218,7 @@ const struct vf_rule hal_rule_legacy_hal_call = {
     .text = "legacy HAL DMA export called (use DmaOperations)",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/fixtures/dma-legacy-hal-call",
+    .fixture = "none yet",
 };
 
 const struct vf_rule hal_rule_bad_buffer = {
@@ -241,16 +231,6 @@ const struct vf_rule hal_rule_bad_buffer = {
     .fixture = "tests/fixtures/dma-bad-buffer",
 };
 
-const struct vf_rule hal_rule_flush_unmapped_register = {
-    .id = "dma.flush-unmapped-register",
-    .code = 0xE6,
-    .p1 = 0x20,
-    .params = {"base", "buffer VA", "MDL"},
-    .text = "FlushAdapterBuffers with registers that map nothing",
-    .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-flush-unmapped-register",
-};
-
 const struct vf_rule hal_rule_zero_length = {
     .id = "dma.zero-length",
     .code = 0xE6,
@@ -259,16 +239,6 @@ const struct vf_rule hal_rule_zero_length = {
     .text = "zero-byte map or common buffer",
     .option = vf_opt_dma,
     .fixture = "tests/fixtures/dma-zero-length",
-};
-
-const struct vf_rule hal_rule_buffer_too_small = {
-    .id = "dma.buffer-too-small",
-    .code = 0xE6,
-    .p1 = 0x24,
-    .params = {"unaccounted length", "-", "-"},
-    .text = "MDL chain shorter than the transfer",
-    .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-buffer-too-small",
 };
 
 const struct vf_rule hal_rule_unknown_description_version = {
@@ -289,7 +259,7 @@ const struct vf_rule hal_rule_bad_description = {
     .text = "IoGetDmaAdapter refused the description (NULL returned)",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/fixtures/dma-bad-description",
+    .fixture = "tests/hal/test_ops.c body_versions",
 };
 
 const struct vf_rule hal_rule_desc_not_zeroed = {
@@ -300,7 +270,7 @@ const struct vf_rule hal_rule_desc_not_zeroed = {
     .text = "DEVICE_DESCRIPTION not zero-filled: a field unused by its Version is set",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/fixtures/dma-desc-not-zeroed",
+    .fixture = "none yet",
 };
 
 const struct vf_rule hal_rule_bad_allocation_action = {
@@ -343,16 +313,6 @@ const struct vf_rule hal_rule_counter_on_master = {
     .fixture = "tests/fixtures/dma-counter-on-master",
 };
 
-const struct vf_rule hal_rule_cpu_touch_owned = {
-    .id = "dma.cpu-touch-owned",
-    .code = 0xE6,
-    .p1 = 0x57000010,
-    .params = {"VA", "MDL or list", "access"},
-    .text = "CPU touched a buffer the device owns",
-    .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-cpu-touch-owned",
-};
-
 const struct vf_rule hal_rule_device_outside_mapping = {
     .id = "dma.device-outside-mapping",
     .code = 0xE6,
@@ -360,7 +320,7 @@ const struct vf_rule hal_rule_device_outside_mapping = {
     .params = {"device", "logical address", "0x57000011"},
     .text = "device accessed a logical address no live mapping of its adapter covers",
     .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-device-outside-mapping",
+    .fixture = "tests/hal/test_ops.c bad_device_outside",
 };
 
 const struct vf_rule hal_rule_device_wrong_direction = {
@@ -370,7 +330,7 @@ const struct vf_rule hal_rule_device_wrong_direction = {
     .params = {"device", "logical address", "0x57000012"},
     .text = "device accessed a mapping against its direction",
     .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-device-wrong-direction",
+    .fixture = "tests/hal/test_bus.c test_mapped_access_and_faults",
 };
 
 const struct vf_rule hal_rule_device_beyond_reach = {
@@ -380,17 +340,7 @@ const struct vf_rule hal_rule_device_beyond_reach = {
     .params = {"device", "logical address", "0x57000013"},
     .text = "device emitted an address above its address width",
     .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-device-beyond-reach",
-};
-
-const struct vf_rule hal_rule_stale_read = {
-    .id = "dma.stale-read",
-    .code = 0xE6,
-    .p1 = 0xD,
-    .params = {"bytes mapped", "bytes differing", "-"},
-    .text = "device->memory data still in the bounce buffer: FlushAdapterBuffers missing",
-    .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-stale-read",
+    .fixture = "tests/hal/test_bus.c test_beyond_reach",
 };
 
 const struct vf_rule hal_rule_map_register_use_after_free = {
@@ -410,7 +360,7 @@ const struct vf_rule hal_rule_sdma_block_wrap = {
     .params = {"channel", "address", "-"},
     .text = "8237 transfer wrapped inside its 64/128 KiB block",
     .option = vf_opt_dma,
-    .fixture = "tests/fixtures/sdma-block-wrap",
+    .fixture = "tests/machine/test_i8237.c test_block_wrap_8bit (event)",
 };
 
 const struct vf_rule hal_rule_sdma_driver_port_access = {
@@ -420,7 +370,7 @@ const struct vf_rule hal_rule_sdma_driver_port_access = {
     .params = {"channel", "value", "-"},
     .text = "driver programmed a system DMA channel the HAL owns",
     .option = vf_opt_dma,
-    .fixture = "tests/fixtures/sdma-driver-port-access",
+    .fixture = "tests/machine/test_i8237.c test_foreign_port_write (event)",
 };
 
 const struct vf_rule hal_rule_sdma_illegal_mode = {
@@ -431,7 +381,7 @@ const struct vf_rule hal_rule_sdma_illegal_mode = {
     .text = "8237 mode with transfer type 11",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/fixtures/sdma-illegal-mode",
+    .fixture = "tests/machine/test_i8237.c test_verify_moves_nothing (event)",
 };
 
 const struct vf_rule hal_rule_sdma_unsupported_command = {
@@ -442,7 +392,7 @@ const struct vf_rule hal_rule_sdma_unsupported_command = {
     .text = "8237 command bits wdmsim does not model",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/fixtures/sdma-unsupported-command",
+    .fixture = "tests/machine/test_i8237.c test_priority (event)",
 };
 
 const struct vf_rule hal_rule_wrong_release_api = {
@@ -475,18 +425,7 @@ const struct vf_rule hal_rule_flush_range = {
     .fixture = "tests/fixtures/dma-flush-range",
 };
 
-const struct vf_rule hal_rule_leak_at_unload = {
-    .id = "dma.leak-at-unload",
-    .code = 0xE6,
-    .p1 = 0x57000039,
-    .params = {"adapter", "outstanding", "-"},
-    .text = "map registers, lists or common buffers left when the driver unloads",
-    .option = vf_opt_dma,
-    .fixture = "tests/fixtures/dma-leak-at-unload",
-};
-
 const struct vf_rule *const hal_vf_rules[hal_vf_rule_count] = {
-    &hal_rule_flush_past_end,
     &hal_rule_common_buffer_double_free,
     &hal_rule_channel_double_free,
     &hal_rule_map_registers_double_free,
@@ -509,9 +448,7 @@ const struct vf_rule *const hal_vf_rules[hal_vf_rule_count] = {
     &hal_rule_double_map,
     &hal_rule_legacy_hal_call,
     &hal_rule_bad_buffer,
-    &hal_rule_flush_unmapped_register,
     &hal_rule_zero_length,
-    &hal_rule_buffer_too_small,
     &hal_rule_unknown_description_version,
     &hal_rule_bad_description,
     &hal_rule_desc_not_zeroed,
@@ -519,11 +456,9 @@ const struct vf_rule *const hal_vf_rules[hal_vf_rule_count] = {
     &hal_rule_free_count_mismatch,
     &hal_rule_common_buffer_mismatch,
     &hal_rule_counter_on_master,
-    &hal_rule_cpu_touch_owned,
     &hal_rule_device_outside_mapping,
     &hal_rule_device_wrong_direction,
     &hal_rule_device_beyond_reach,
-    &hal_rule_stale_read,
     &hal_rule_map_register_use_after_free,
     &hal_rule_sdma_block_wrap,
     &hal_rule_sdma_driver_port_access,
@@ -532,5 +467,4 @@ const struct vf_rule *const hal_vf_rules[hal_vf_rule_count] = {
     &hal_rule_wrong_release_api,
     &hal_rule_flush_direction_mismatch,
     &hal_rule_flush_range,
-    &hal_rule_leak_at_unload,
 };

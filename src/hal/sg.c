@@ -221,6 +221,8 @@ static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *li
     };
     unsigned r = first;
     uint64_t reach = lim->reach_frames;
+    uint64_t cur_addr = 0, cur_len = 0;
+    bool open = false;
     struct part_iter it = parts_begin(w);
     struct part p;
     while (parts_next(&it, &p)) {
@@ -239,21 +241,41 @@ static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *li
             }
             if (f) {
                 struct hal_mapreg *reg = &f->reg[r];
-                if (reg->state != hal_reg_mapped)
-                    f->nmapped++;
-                reg->state = hal_reg_mapped;
-                reg->target = target;
-                reg->source = frame;
-                reg->offset = (uint16_t)off;
-                reg->length = (uint16_t)chunk;
-                reg->dir = (uint8_t)dir;
-                reg->bounce = bounce;
-                reg->op_start = false;
+                f->nmapped += reg->state != hal_reg_mapped;
+                *reg = (struct hal_mapreg){
+                    .target = target,
+                    .source = frame,
+                    .gen = reg->gen,
+                    .run = reg->run,
+                    .offset = (uint16_t)off,
+                    .length = (uint16_t)chunk,
+                    .state = hal_reg_mapped,
+                    .dir = (uint8_t)dir,
+                    .bounce = bounce,
+                };
                 if (bounce && dir == hal_dir_to_device && ram)
                     memcpy(ram->direct + (target << shift) + off,
                            ram->direct + (frame << shift) + off, chunk);
             }
-            emit(&e, (target << shift) + off, chunk);
+            uint64_t addr = (target << shift) + off;
+            if (e.simple) {
+                /* The common case inline, the emitter's state in registers. */
+                if (open && cur_addr + cur_len == addr) {
+                    cur_len += chunk;
+                } else {
+                    if (open) {
+                        if (out->count < out->cap)
+                            out->el[out->count] = (SCATTER_GATHER_ELEMENT){
+                                .Address.QuadPart = (LONGLONG)cur_addr, .Length = (ULONG)cur_len};
+                        out->count++;
+                    }
+                    open = true;
+                    cur_addr = addr;
+                    cur_len = chunk;
+                }
+            } else {
+                emit(&e, addr, chunk);
+            }
             r++;
             idx++;
             off = 0;
@@ -262,6 +284,11 @@ static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *li
     }
     if (it.left)
         return -1;
+    if (e.simple && open) {
+        e.open = true;
+        e.cur_addr = cur_addr;
+        e.cur_len = cur_len;
+    }
     close_el(&e);
     if (f)
         f->index_dirty = true;

@@ -11,12 +11,20 @@
 #include <wdm.h>
 #include <wdmsim/wdmsim.h>
 
+#include "host/inspect.h"
 #include "sys.h"
 
 struct wdmsim {
     struct sys sys;
     struct wdmsim_bugcheck bugcheck;
 };
+
+/* For the other host files (app.c): the system behind a handle. */
+struct sys *wdmsim_sys(wdmsim *sim);
+struct sys *wdmsim_sys(wdmsim *sim)
+{
+    return &sim->sys;
+}
 
 /* Makes sim the running system for the duration of one host API call. */
 static struct sys *enter(wdmsim *sim)
@@ -81,12 +89,15 @@ int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out, struct wdmsim_err
         goto fail;
     }
     ke_init(&sys->ke, &sys->machine);
+    sys->ke.trace.observe = cfg->trace != 0;
     if (mm_init(&sys->mm, &sys->machine, &me)) {
         ke_fini(&sys->ke);
         machine_destroy(&sys->machine);
         goto fail;
     }
-    if (cm_boot(&sys->cm, cfg->hive_path, cfg->reg_path, me.text, sizeof(me.text))) {
+    /* --reg wins over the machine config's [registry] reg = FILE. */
+    const char *reg = cfg->reg_path ? cfg->reg_path : (mc.reg_file[0] ? mc.reg_file : NULL);
+    if (cm_boot(&sys->cm, cfg->hive_path, reg, me.text, sizeof(me.text))) {
         mm_fini(&sys->mm);
         ke_fini(&sys->ke);
         machine_destroy(&sys->machine);
@@ -129,6 +140,7 @@ int wdmsim_load_driver(wdmsim *sim, const char *path, struct wdmsim_error *err)
         copy_error(err, &me);
         rc = WDMSIM_EINPUT;
     } else {
+        host_break_apply(&sim->sys, drv);
         rc = io_driver_start(drv) ? WDMSIM_STOPPED : WDMSIM_OK;
     }
     leave(prev);
@@ -224,6 +236,7 @@ void wdmsim_shutdown(wdmsim *sim)
     ke_fini(&sys->ke);
     machine_devices_destroy(&sys->machine);
     machine_destroy(&sys->machine);
+    host_break_fini(sys);
     leave(prev);
     free(sim);
 }

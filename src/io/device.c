@@ -206,10 +206,4 @@ PDEVICE_OBJECT io_device_by_name(struct io *io, const char *name)
     return NULL;
 }
 
-NTKERNELAPI PEPROCESS NTAPI IoGetCurrentProcess(VOID)
-{
-    /* Not modelled yet: user processes. Every request comes from the
-     * system process, represented by a fixed non-NULL handle. */
-    static const char system_process[1];
-    return (PEPROCESS)(uintptr_t)system_process;
-}
+/* IoGetCurrentProcess: src/ke/process.c, with the processes. */

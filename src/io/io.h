@@ -106,6 +106,25 @@ int32_t io_request(struct _DEVICE_OBJECT *dev, uint8_t major, uint32_t code, voi
                    uint32_t in_len, void *out, uint32_t out_len, int mode,
                    uint64_t *information);
 
+/* The same without waiting: file goes to FileObject; event (PKEVENT) and
+ * iosb (PIO_STATUS_BLOCK, may be a user address: completion writes it in
+ * the requester's context) are the IRP's UserEvent / UserIosb. Majors
+ * CREATE, CLEANUP, CLOSE carry no buffers. Returns what IoCallDriver
+ * returned (STATUS_PENDING: completion comes later), or the failure that
+ * kept the IRP from any driver (event and iosb untouched). *irp_out: the
+ * IRP sent (for IoCancelIrp), NULL when none was. */
+int32_t io_request_submit(struct _DEVICE_OBJECT *dev, void *file, uint8_t major, uint32_t code,
+                          void *in, uint32_t in_len, void *out, uint32_t out_len, int mode,
+                          void *event, void *iosb, void **irp_out);
+
+/* ---- apps (app.c, win32_*.c): the user-mode front ------------------------------------
+ * Runs an app's main (ms_abi int main(int, char **), from its loaded image)
+ * in a new process on the calling kernel thread (call it through ke_call):
+ * main(argc, argv) on a user stack, then the process's rundown (pending
+ * I/O cancelled, handles closed, mdl.left-locked check). argv[0] names the
+ * process. Returns 0 with *exit_code, or -1 with err (process setup). */
+int io_app_run(void *main_fn, int argc, char **argv, int *exit_code, char *err, size_t errlen);
+
 /* Frees the host-side IRP records (shutdown). */
 void io_irp_fini(struct io *io);
 

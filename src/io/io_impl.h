@@ -12,6 +12,15 @@
 
 struct io_devnode;
 
+/* The OVERLAPPED layout of <wdmsim/win32.h> (not included here: its
+ * WINAPI declarations are the exports of win32_*.c). */
+typedef struct {
+    ULONG_PTR Internal;
+    ULONG_PTR InternalHigh;
+    ULONG_PTR Offset;
+    HANDLE hEvent;
+} OVERLAPPED_WDMSIM;
+
 /* Pool tags, as the WDK spells them in reverse ("IDev" reads as 'veDI'). */
 enum {
     io_tag_device = 0x76654449, /* IDev */
@@ -19,6 +28,8 @@ enum {
     io_tag_mdl = 0x206c644d,    /* Mdl  */
     io_tag_sysbuf = 0x66754249, /* IBuf */
     io_tag_res = 0x73655249,    /* IRes */
+    io_tag_file = 0x656c6946,   /* File */
+    io_tag_event = 0x746e7645,  /* Evnt */
 };
 
 /* DeviceObject->DeviceObjectExtension. */
@@ -57,6 +68,44 @@ struct io_devnode {
     enum io_devnode_state state;
     PCM_RESOURCE_LIST raw, translated;
 };
+
+/* ---- the user-mode front (app.c, win32_*.c) -------------------------------------- */
+enum io_handle_kind { io_handle_free, io_handle_file, io_handle_event };
+
+/* An overlapped request in flight: its OVERLAPPED (a user address) shows
+ * completion (Internal != STATUS_PENDING, written at the last stage). */
+struct io_pending {
+    PIRP irp;
+    OVERLAPPED_WDMSIM *ov;
+    struct io_pending *next;
+};
+
+struct io_file {
+    PDEVICE_OBJECT dev;  /* the stack's top at open */
+    void *file_object;   /* opaque FILE_OBJECT stand-in, in nonpaged pool */
+    bool overlapped;     /* FILE_FLAG_OVERLAPPED */
+    PKEVENT done;        /* signalled by overlapped requests without hEvent */
+    struct io_pending *pending;
+};
+
+enum { io_max_handles = 256 };
+struct io_process {
+    struct {
+        enum io_handle_kind kind;
+        void *object; /* struct io_file *, or PKEVENT */
+    } handle[io_max_handles];
+    uint32_t last_error; /* GetLastError: one thread per process */
+    int exit_code;
+    void *exit_jmp[5];   /* __builtin_setjmp buffer of io_app_run */
+};
+
+/* The current thread's process and its I/O state (NULL outside an app). */
+struct io_process *io_process_current(struct ke_process **p);
+/* Win32 error for an NTSTATUS (RtlNtStatusToDosError's table, abridged). */
+uint32_t io_win32_error(NTSTATUS st);
+/* Closes every handle of the process: pending I/O cancelled and waited
+ * for, IRP_MJ_CLEANUP and IRP_MJ_CLOSE sent. */
+void io_process_rundown(struct io_process *st);
 
 static inline struct _DEVOBJ_EXTENSION *io_devext(PDEVICE_OBJECT d)
 {

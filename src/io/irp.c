@@ -19,6 +19,8 @@
  * 0xC9/0x06, io.complete-with-cancel-routine 0xC9/0x07,
  * io.pending-unmarked 0xC9/0x23D, io.info-exceeds-output 0xC9/0x57000002,
  * io.use-after-complete 0xC9/0x57000003.
+ * User-mode IRPs: the last stage runs attached to the requester's process
+ * (Windows: an APC in the requesting thread).
  * Not modelled: APC-based completion to the requesting thread (the
  * requester waits on UserEvent), IRP zones and lookasides, quota.
  */
@@ -220,6 +222,7 @@ PIRP io_irp_alloc(CCHAR stack, bool io_owned)
     r->next = t->live;
     t->live = r;
     sys->io.irps_live++;
+    ke_observe(&sys->ke, ke_ev_irps, sys->io.irps_live, 0);
     return irp;
 }
 
@@ -245,6 +248,7 @@ static void irp_free(PIRP irp)
         t->ring[t->ring_next] = r;
         t->ring_next = (t->ring_next + 1) % irp_freed_ring;
         sys->io.irps_live--;
+        ke_observe(&sys->ke, ke_ev_irps, sys->io.irps_live, 0);
         return;
     }
 }
@@ -297,7 +301,10 @@ NTKERNELAPI NTSTATUS FASTCALL IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Ir
     int level = Irp->CurrentLocation;
     loc->DeviceObject = DeviceObject;
     PDRIVER_DISPATCH fn = DeviceObject->DriverObject->MajorFunction[loc->MajorFunction];
+    ke_observe(&sys->ke, ke_ev_dispatch, (uint64_t)(uintptr_t)fn,
+               (uint64_t)(uintptr_t)Irp | (uint64_t)loc->MajorFunction << 56);
     NTSTATUS st = fn(DeviceObject, Irp);
+    ke_observe(&sys->ke, ke_ev_dispatch_end, (uint64_t)(uintptr_t)fn, (uint32_t)st);
     uint8_t after = ke_irql(&sys->ke);
     if (after != irql)
         vf_fire(&rule_irql_changed, (uint64_t)(uintptr_t)DeviceObject, irql, after,
@@ -325,6 +332,13 @@ NTKERNELAPI NTSTATUS FASTCALL IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Ir
 static void last_stage(struct sys *sys, PIRP irp, struct irp_rec *r)
 {
     NTSTATUS st = irp->IoStatus.Status;
+    /* Windows finishes a user request in an APC on the requesting thread:
+     * in its process, where UserBuffer and UserIosb are valid. wdmsim
+     * attaches to that process for the copy-back and the IOSB. */
+    struct ke_process *owner = irp->RequestorMode == UserMode
+                                   ? ke_thread_process((struct ke_thread *)irp->Tail.Overlay.Thread)
+                                   : NULL;
+    struct ke_process *prev = owner ? ke_process_attach(&sys->ke, owner) : NULL;
     if ((irp->Flags & IRP_BUFFERED_IO) && (irp->Flags & IRP_INPUT_OPERATION) && !NT_ERROR(st) &&
         irp->UserBuffer && irp->AssociatedIrp.SystemBuffer) {
         ULONG_PTR n = irp->IoStatus.Information;
@@ -351,6 +365,8 @@ static void last_stage(struct sys *sys, PIRP irp, struct irp_rec *r)
     }
     if (irp->UserIosb)
         *irp->UserIosb = irp->IoStatus;
+    if (owner)
+        ke_process_detach(&sys->ke, prev);
     PKEVENT ev = irp->UserEvent;
     if (r && r->io_owned)
         irp_free(irp);

@@ -11,8 +11,11 @@
  * input and an MDL of the output probed for read / for write; NEITHER raw
  * Type3InputBuffer and UserBuffer. The last stage of completion (irp.c)
  * copies back, unlocks and frees.
+ * User-mode requests (requestor mode 1, from an app's Win32 calls): the
+ * buffers must lie in the current process's user space (the probe), and
+ * the direct-I/O MDLs are probed UserMode; NEITHER passes them unchecked.
  * Invariants: runs on a kernel thread at PASSIVE_LEVEL (it may wait).
- * Not modelled: file objects, IRP_MJ_CREATE/CLOSE sent on open/close,
+ * Not modelled: file objects beyond an opaque pointer per handle,
  * FILE_*_ACCESS checks against a handle, byte offsets.
  */
 #include <string.h>
@@ -23,9 +26,13 @@
 /* The caller's buffer must be mapped (and writable when the device writes
  * it): the I/O manager's probe, done before building so that host code
  * needs no __try. */
-static bool buffer_ok(void *buf, uint32_t len, bool device_writes)
+static bool buffer_ok(void *buf, uint32_t len, bool device_writes, int mode)
 {
     struct mm *mm = &sys_get()->mm;
+    /* A user caller's buffer must lie in its own user space (the probe
+     * against MmUserProbeAddress); NULL with length 0 is fine. */
+    if (mode == UserMode && len && !mm_user_range(mm, buf, len))
+        return false;
     uint8_t *p = (uint8_t *)((uintptr_t)buf & ~(uintptr_t)(mm->page_size - 1));
     for (; p < (uint8_t *)buf + len; p += mm->page_size) {
         uint64_t *pte = mm_pte_of(mm, p);
@@ -37,21 +44,25 @@ static bool buffer_ok(void *buf, uint32_t len, bool device_writes)
 
 static NTSTATUS lock_mdl(PIRP irp, void *buf, uint32_t len, bool device_writes, int mode)
 {
-    if (!buffer_ok(buf, len, device_writes))
+    if (!buffer_ok(buf, len, device_writes, mode))
         return STATUS_ACCESS_VIOLATION;
     PMDL m = IoAllocateMdl(buf, len, FALSE, FALSE, irp);
     if (!m)
         return STATUS_INSUFFICIENT_RESOURCES;
-    /* Kernel-mode probe: the buffers are system VA until user processes exist. */
-    (void)mode;
-    MmProbeAndLockPages(m, KernelMode, device_writes ? IoWriteAccess : IoReadAccess);
+    /* buffer_ok made the probe's checks, so this cannot raise. */
+    MmProbeAndLockPages(m, (KPROCESSOR_MODE)mode, device_writes ? IoWriteAccess : IoReadAccess);
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS system_buffer(PIRP irp, uint32_t bytes, void *in, uint32_t in_len)
+static NTSTATUS system_buffer(PIRP irp, uint32_t bytes, void *in, uint32_t in_len, void *out,
+                              uint32_t out_len, int mode)
 {
     if (!bytes)
         return STATUS_SUCCESS;
+    /* The I/O manager probes a user caller's buffers before copying. */
+    if (mode == UserMode &&
+        (!buffer_ok(in, in_len, false, mode) || !buffer_ok(out, out_len, true, mode)))
+        return STATUS_ACCESS_VIOLATION;
     void *b = ExAllocatePoolWithTag(NonPagedPoolNx, bytes, io_tag_sysbuf);
     if (!b)
         return STATUS_INSUFFICIENT_RESOURCES;
@@ -77,7 +88,8 @@ static NTSTATUS build(PIRP irp, PDEVICE_OBJECT top, uint8_t major, uint32_t code
         irp->Flags |= read ? IRP_READ_OPERATION : IRP_WRITE_OPERATION;
         irp->UserBuffer = buf;
         if (top->Flags & DO_BUFFERED_IO) {
-            st = system_buffer(irp, len, read ? NULL : buf, read ? 0 : len);
+            st = system_buffer(irp, len, read ? NULL : buf, read ? 0 : len, read ? buf : NULL,
+                               read ? len : 0, mode);
             if (read && len)
                 irp->Flags |= IRP_INPUT_OPERATION;
             io_irp_set_out_len(irp, len);
@@ -92,14 +104,15 @@ static NTSTATUS build(PIRP irp, PDEVICE_OBJECT top, uint8_t major, uint32_t code
     irp->UserBuffer = out;
     switch (METHOD_FROM_CTL_CODE(code)) {
     case METHOD_BUFFERED:
-        st = system_buffer(irp, in_len > out_len ? in_len : out_len, in, in_len);
+        st = system_buffer(irp, in_len > out_len ? in_len : out_len, in, in_len, out, out_len,
+                           mode);
         if (out_len)
             irp->Flags |= IRP_INPUT_OPERATION;
         io_irp_set_out_len(irp, out_len);
         break;
     case METHOD_IN_DIRECT:
     case METHOD_OUT_DIRECT:
-        st = system_buffer(irp, in_len, in, in_len);
+        st = system_buffer(irp, in_len, in, in_len, NULL, 0, mode);
         if (NT_SUCCESS(st) && out_len)
             st = lock_mdl(irp, out, out_len, METHOD_FROM_CTL_CODE(code) == METHOD_OUT_DIRECT, mode);
         break;
@@ -110,34 +123,49 @@ static NTSTATUS build(PIRP irp, PDEVICE_OBJECT top, uint8_t major, uint32_t code
     return st;
 }
 
-int32_t io_request(PDEVICE_OBJECT dev, uint8_t major, uint32_t code, void *in, uint32_t in_len,
-                   void *out, uint32_t out_len, int mode, uint64_t *information)
+int32_t io_request_submit(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_t code, void *in,
+                          uint32_t in_len, void *out, uint32_t out_len, int mode, void *event,
+                          void *iosb, void **irp_out)
 {
-    *information = 0;
     PDEVICE_OBJECT top = io_device_top(dev);
     PIRP irp = io_irp_alloc(top->StackSize, true);
+    if (irp_out)
+        *irp_out = irp;
     if (!irp)
         return STATUS_INSUFFICIENT_RESOURCES;
     irp->RequestorMode = (KPROCESSOR_MODE)mode;
     irp->Tail.Overlay.Thread = (PETHREAD)ke_current_thread(&sys_get()->ke);
-    NTSTATUS st = build(irp, top, major, code, in, in_len, out, out_len, mode);
+    irp->Tail.Overlay.OriginalFileObject = file;
+    IoGetNextIrpStackLocation(irp)->FileObject = file;
+    NTSTATUS st = STATUS_SUCCESS;
+    if (major == IRP_MJ_READ || major == IRP_MJ_WRITE || major == IRP_MJ_DEVICE_CONTROL)
+        st = build(irp, top, major, code, in, in_len, out, out_len, mode);
+    else
+        IoGetNextIrpStackLocation(irp)->MajorFunction = major; /* CREATE, CLEANUP, CLOSE */
     if (!NT_SUCCESS(st)) {
         /* Nothing reached a driver: undo as completion would. */
         irp->IoStatus.Status = st;
         IoCompleteRequest(irp, IO_NO_INCREMENT);
+        if (irp_out)
+            *irp_out = NULL;
         return st;
     }
+    irp->UserEvent = event;
+    irp->UserIosb = iosb;
+    return IoCallDriver(top, irp);
+}
+
+int32_t io_request(PDEVICE_OBJECT dev, uint8_t major, uint32_t code, void *in, uint32_t in_len,
+                   void *out, uint32_t out_len, int mode, uint64_t *information)
+{
+    *information = 0;
     KEVENT *ev = ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(KEVENT), io_tag_irp);
-    if (!ev) {
-        irp->IoStatus.Status = STATUS_INSUFFICIENT_RESOURCES;
-        IoCompleteRequest(irp, IO_NO_INCREMENT);
+    if (!ev)
         return STATUS_INSUFFICIENT_RESOURCES;
-    }
     KeInitializeEvent(ev, NotificationEvent, FALSE);
     IO_STATUS_BLOCK iosb = {.Status = STATUS_PENDING};
-    irp->UserEvent = ev;
-    irp->UserIosb = &iosb;
-    st = IoCallDriver(top, irp);
+    NTSTATUS st = io_request_submit(dev, NULL, major, code, in, in_len, out, out_len, mode, ev,
+                                    &iosb, NULL);
     if (st == STATUS_PENDING) {
         KeWaitForSingleObject(ev, Executive, KernelMode, FALSE, NULL);
         st = iosb.Status;

@@ -126,6 +126,7 @@ void ke_dpc_drain(struct ke *ke)
         return;
     uint8_t old = ke_raise_irql(ke, DISPATCH_LEVEL);
     pr->dpc_active = true;
+    ke_process_sync(ke); /* DPCs run in no process context */
     while (pr->dpc_count && !ke_stopped(ke)) {
         PKDPC d = pr->dpc_head;
         pr->dpc_head = next_of(d);
@@ -138,11 +139,13 @@ void ke_dpc_drain(struct ke *ke)
         pr->dpcs++;
         ke_trace_addr(ke, ke_ev_dpc, (const void *)routine);
         routine(d, d->DeferredContext, d->SystemArgument1, d->SystemArgument2);
+        ke_observe(ke, ke_ev_dpc_end, (uint64_t)(uintptr_t)routine, 0);
         /* A DPC must return at DISPATCH_LEVEL; what it left is not
          * carried into the next one. */
         pr->irql = DISPATCH_LEVEL;
     }
     pr->dpc_active = false;
+    ke_process_sync(ke);
     pr->irql = old;
     ke_trace(ke, ke_ev_irql, old);
 }

@@ -132,6 +132,7 @@ void ke_interrupt_deliver(struct ke *ke, unsigned line)
     intc_ack(&ke->machine->intc, line);
     ke->in_service |= 1ULL << line;
     pr->isr_depth++;
+    ke_process_sync(ke); /* ISRs run in no process context */
     pr->isrs++;
     ke_trace(ke, ke_ev_isr, line);
     bool level = !ke->machine->intc.line[line].edge;
@@ -152,7 +153,9 @@ void ke_interrupt_deliver(struct ke *ke, unsigned line)
         if (claimed && level)
             break;
     }
+    ke_observe(ke, ke_ev_isr_end, line, 0);
     pr->isr_depth--;
+    ke_process_sync(ke);
     ke->in_service &= ~(1ULL << line);
     pr->irql = old;
     ke_trace(ke, ke_ev_irql, old);

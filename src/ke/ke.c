@@ -42,6 +42,7 @@ void ke_fini(struct ke *ke)
 {
     ke_worker_fini(ke);
     ke_interrupt_fini(ke);
+    ke_process_fini(ke);
     ke_sched_fini(ke);
     free(ke->trace.rec);
     ke->trace.rec = NULL;

@@ -108,6 +108,9 @@ struct ke_thread {
     struct ke_thread *next; /* every thread (ke->threads) */
     int32_t exit_status;
     uint32_t fp_saves; /* KeSaveFloatingPointState nesting (float.c) */
+    /* process.c: the process the thread belongs to (NULL: System) and the
+     * one it is attached to (KeStackAttachProcess; NULL: none) */
+    struct ke_process *process, *attached;
 };
 
 /* ---- processors ------------------------------------------------------------------ */
@@ -156,13 +159,34 @@ enum ke_trace_kind {
     ke_ev_clock,       /* arg: new virtual time */
     ke_ev_thread_exit, /* arg: thread id */
     ke_ev_line,        /* arg: line asserted (device side) */
+    /* Observations (ke_observe): only while trace.observe is set (wdmsim
+     * run --trace), never hashed, so tracing does not change a run's hash.
+     * docs/trace.md gives each one's meaning in the Perfetto output. */
+    ke_ev_dpc_end = 32,  /* arg: DPC routine */
+    ke_ev_isr_end,       /* arg: line */
+    ke_ev_dispatch,      /* arg: dispatch routine, arg2: IRP | major << 56 */
+    ke_ev_dispatch_end,  /* arg: dispatch routine, arg2: NTSTATUS returned */
+    ke_ev_dma_map,       /* arg: ke_dma_arg(), arg2: logical address */
+    ke_ev_dma_unmap,     /* arg: ke_dma_arg() (bytes 0) */
+    ke_ev_dma_bus,       /* arg: ke_dma_arg() (first 0), arg2: logical address */
+    ke_ev_mapregs,       /* arg: struct hal_mapreg_file *, arg2: registers allocated */
+    ke_ev_pool,          /* arg: tag | kind << 32, arg2: signed change of bytes */
+    ke_ev_irps,          /* arg: IRPs allocated and not yet freed */
 };
+/* A DMA observation's arg: adapter id, direction (enum hal_dir), first
+ * map register of the operation, bytes. */
+static inline uint64_t ke_dma_arg(unsigned adapter, unsigned dir, unsigned first, uint32_t bytes)
+{
+    return (uint64_t)(adapter & 0xFFFF) | (uint64_t)(dir & 3) << 16 |
+           (uint64_t)(first & 0x3FFF) << 18 | (uint64_t)bytes << 32;
+}
 struct ke_trace_rec {
     uint64_t time;
     uint16_t processor;
     uint16_t kind;
-    uint32_t pad;
+    uint32_t thread; /* observations: id of the processor's current thread; else 0 */
     uint64_t arg;
+    uint64_t arg2; /* observations only */
 };
 struct ke_trace {
     uint64_t hash; /* over every record, in order (trace.c) */
@@ -170,6 +194,8 @@ struct ke_trace {
     struct ke_trace_rec *rec;
     uint64_t cap;   /* records kept; the hash covers them all */
     bool addresses; /* hash addresses too (off: ASLR would change the hash) */
+    bool observe;   /* keep every record (up to 8 Mi) and observations */
+    uint64_t observed; /* observations kept; records kept = count + observed, capped */
 };
 
 struct ke_worker;
@@ -204,6 +230,7 @@ struct ke {
     uint64_t storm_mark[intc_max_lines]; /* the line's assertion count at the last one */
     struct _KINTERRUPT *disconnected;    /* freed at shutdown: an ISR may still run */
     struct ke_worker *worker;            /* system worker threads (worker.c), made on first use */
+    struct ke_processes *ps;             /* user processes (process.c), made on first use */
     struct ke_trace trace;
 };
 
@@ -338,11 +365,62 @@ void ke_clock_advance(struct ke *ke, uint64_t t);
 void ke_trace(struct ke *ke, enum ke_trace_kind kind, uint64_t arg);
 /* Addresses vary between runs (ASLR): trace them only through this. */
 void ke_trace_addr(struct ke *ke, enum ke_trace_kind kind, const void *addr);
+/* Observations for wdmsim run --trace: one flag test when off. */
+void ke_trace_observed(struct ke *ke, enum ke_trace_kind kind, uint64_t arg, uint64_t arg2);
+static inline void ke_observe(struct ke *ke, enum ke_trace_kind kind, uint64_t arg, uint64_t arg2)
+{
+    if (__builtin_expect(ke->trace.observe, 0))
+        ke_trace_observed(ke, kind, arg, arg2);
+}
+/* The same for machinery that holds no struct ke (the running system's;
+ * nothing without one, as in machinery unit tests). */
+void ke_observe_current(enum ke_trace_kind kind, uint64_t arg, uint64_t arg2);
 
 /* ---- work items (worker.c) -------------------------------------------------------------
  * fn(arg) runs later at PASSIVE_LEVEL on a system worker thread. Returns 0,
  * or -1 when no worker thread could be made. */
 int ke_worker_queue(struct ke *ke, void (*fn)(void *arg), void *arg);
+
+/* ---- processes (process.c) ----------------------------------------------------------
+ * A user process: its own user address space (src/mm/user.c), accessible
+ * only while it is the current context, and one thread that runs an app.
+ * The context is the running thread's attached process, else (outside
+ * DPCs and ISRs, which run in no process here) its own process. */
+struct mm_user_space;
+struct ke_process {
+    unsigned id;                 /* UniqueProcessId: 4 is System, apps from 0x100 */
+    char name[64];
+    struct mm_user_space *space; /* NULL for System */
+    struct ke_thread *thread;    /* the thread that runs its app, NULL when none */
+    uintptr_t kernel_top;        /* kernel stack top for ke_gate while in user mode */
+    bool in_user;                /* the thread executes app code on its user stack */
+    void *io;                    /* the I/O manager's part (handles): src/io/win32*.c */
+    struct ke_process *next;
+};
+/* Creates a process with user_bytes of user address space (reserved, none
+ * committed). NULL when host memory runs out. Any context. */
+struct ke_process *ke_process_create(struct ke *ke, const char *name, uint64_t user_bytes);
+/* Frees the process and its user space; no thread may still belong to it. */
+void ke_process_destroy(struct ke *ke, struct ke_process *p);
+/* The process whose user space is accessible now; NULL = none (System). */
+struct ke_process *ke_process_current(struct ke *ke);
+/* The running fiber changed (thread switch, processor switch, DPC or ISR
+ * start/end): make exactly the right user space accessible. Called by the
+ * scheduler; a pointer test when no process exists. */
+void ke_process_sync(struct ke *ke);
+/* Attach the running thread to p (NULL: detach to none); returns what to
+ * pass to ke_process_detach. Machinery behind KeStackAttachProcess. */
+struct ke_process *ke_process_attach(struct ke *ke, struct ke_process *p);
+void ke_process_detach(struct ke *ke, struct ke_process *previous);
+/* The process a thread belongs to (NULL: System). */
+struct ke_process *ke_thread_process(const struct ke_thread *t);
+/* On the process's thread, kernel stack: run fn(arg) on the user stack whose
+ * top is user_top (16-byte aligned), in user mode; returns fn's value. */
+uint64_t ke_user_enter(struct ke_process *p, void *user_top, uint64_t (*fn)(void *), void *arg);
+/* Kernel entry from app code (every Win32 export): runs fn(arg) on the
+ * thread's kernel stack when called in user mode, else calls it directly. */
+uint64_t ke_gate(uint64_t (*fn)(void *), void *arg);
+void ke_process_fini(struct ke *ke);
 
 /* ---- verifier rules of this layer (rules.c) ------------------------------------------- */
 /* float.c: ke.fpsave-mismatch, listed apart from ke_vf_rules. */

@@ -118,6 +118,7 @@ static void switch_processor(struct ke *ke, unsigned q)
     struct ke_thread *from = running_thread(ke);
     ke->current = q;
     ke_trace(ke, ke_ev_switch_processor, q);
+    ke_process_sync(ke);
     ke_fiber_switch(&from->fiber, &ke->processor[q].thread->fiber);
 }
 
@@ -153,6 +154,7 @@ static void switch_thread(struct ke *ke, struct ke_thread *next)
     next->state = ke_state_running;
     pr->irql = next->saved_irql;
     ke_trace(ke, ke_ev_switch_thread, next->id);
+    ke_process_sync(ke);
     ke_fiber_switch(&t->fiber, &next->fiber);
 }
 
@@ -441,6 +443,7 @@ static void sched_run(struct ke *ke)
             ke->current = (unsigned)q;
             ke->on_host = false;
             ke_trace(ke, ke_ev_switch_processor, (unsigned)q);
+            ke_process_sync(ke);
             ke_fiber_switch(&ke->host, &ke->processor[q].thread->fiber);
             ke->on_host = true;
             continue;

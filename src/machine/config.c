@@ -5,6 +5,7 @@
  *               frame_placement = scattered | contiguous, system_va = SIZE
  *   [memory]    ram = START - END     (one line per range; sizes take K M G T)
  *   [device N]  model = NAME, driver = SERVICE, other keys are the model's knobs
+ *   [registry]  reg = FILE.reg        (imported at boot; relative to this file)
  *
  * Invariants: every rejection names the file, the line and the problem; an
  * unknown section or key is an error, not a silent default, because a typo
@@ -191,11 +192,29 @@ static int device_key(struct parse_state *st, const char *name, const char *valu
     return 1;
 }
 
+static int registry_key(struct parse_state *st, const char *name, const char *value)
+{
+    if (strcmp(name, "reg"))
+        return fail(st, "unknown key '%s' in [registry] (expected reg = FILE.reg)%s", name, "");
+    const char *slash = strrchr(st->cfg->path, '/');
+    int n;
+    if (value[0] != '/' && slash)
+        n = snprintf(st->cfg->reg_file, sizeof(st->cfg->reg_file), "%.*s/%s",
+                     (int)(slash - st->cfg->path), st->cfg->path, value);
+    else
+        n = snprintf(st->cfg->reg_file, sizeof(st->cfg->reg_file), "%s", value);
+    if (n < 0 || (size_t)n >= sizeof(st->cfg->reg_file))
+        return fail(st, "reg = %s: path too long%s", value, "");
+    return 1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
     if (!name) /* a new section starts (INI_CALL_HANDLER_ON_NEW_SECTION builds) */
         return 1;
+    if (!strcmp(section, "registry"))
+        return registry_key(st, name, value);
     if (!strcmp(section, "machine"))
         return machine_key(st, name, value);
     if (!strcmp(section, "memory"))
@@ -217,7 +236,7 @@ static int handler(void *user, const char *section, const char *name, const char
         }
         return device_key(st, name, value);
     }
-    return fail(st, "unknown section [%s] (expected machine, memory or device NAME)%s", section,
+    return fail(st, "unknown section [%s] (expected machine, memory, registry or device NAME)%s", section,
                 "");
 }
 

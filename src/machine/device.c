@@ -168,6 +168,21 @@ void *wdmsim_dev_state(wdmsim_dev *dev)
     return dev->state;
 }
 
+void wdmsim_dev_get_resources(const wdmsim_dev *dev, struct wdmsim_dev_resources *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned b = 0; b < WDMSIM_MAX_BARS; b++)
+        out->bar[b] = dev->bar_base[b];
+    out->isa_port_base = dev->isa_port_base;
+    out->irq = dev->irq;
+    out->dma = dev->dma;
+}
+
+uint16_t wdmsim_dev_pci_command(const wdmsim_dev *dev)
+{
+    return dev->model->bus == WDMSIM_BUS_PCI ? dev->command : 0;
+}
+
 static int knob_index(const wdmsim_dev *dev, const char *key)
 {
     for (unsigned k = 0; k < dev->cfg->nknobs; k++)

@@ -13,9 +13,15 @@
 #include "machine/device_impl.h"
 
 extern const struct wdmsim_device_model wdmsim_model_piofifo;
+extern const struct wdmsim_device_model wdmsim_model_pktdisk;
+extern const struct wdmsim_device_model wdmsim_model_sgdisk;
+extern const struct wdmsim_device_model wdmsim_model_isastream;
 
 static const struct wdmsim_device_model *const models[] = {
     &wdmsim_model_piofifo,
+    &wdmsim_model_pktdisk,
+    &wdmsim_model_sgdisk,
+    &wdmsim_model_isastream,
 };
 
 const struct wdmsim_device_model *machine_model_find(const char *name)

@@ -72,6 +72,7 @@ struct machine_config {
     uint64_t system_va_bytes; /* size of the simulated system address space */
     unsigned ndevices;
     struct machine_device_config devices[machine_max_devices];
+    char reg_file[512]; /* [registry] reg = FILE.reg, relative to the config */
 };
 
 /* The default machine: 2 processors, 4 KiB pages, RAM 0-640 KiB,

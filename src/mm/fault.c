@@ -71,6 +71,10 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
     sigaddset(&faults, SIGSEGV);
     sigaddset(&faults, SIGBUS);
     pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
+    /* The handler runs with default protection-key rights; give back the
+     * current user space's, in case a resolver leaves by longjmp. */
+    if (sys->mm.users)
+        mm_user_keys_apply(&sys->mm);
     /* Resolvers run outside driver code too (wdmsim reading a trimmed
      * pageable page on the host's behalf is paged in); only a stop needs
      * a ke_call to land in. */

@@ -13,9 +13,9 @@
  * 0xB0 (lock of a nonpaged-pool or already locked MDL), mdl.partial-unlock
  * 0xB4, mdl.free-mapped 0xB8, mdl.free-locked 0xCB,
  * mdl.secondary-without-primary 0xC4/0x57000003.
- * Not modelled: user address spaces (every buffer is system space, so a
- * UserMode probe of any buffer raises, as it would for a kernel address);
- * lock counts per frame (the frame bit is cleared by the first unlock);
+ * User buffers: a UserMode probe and ProbeForRead/Write accept only ranges
+ * inside the current process's user space (src/mm/user.c).
+ * Not modelled: lock counts per frame (the frame bit is cleared by the first unlock);
  * MDL lookaside and MDL_ALLOCATED_FIXED_SIZE semantics beyond the flag.
  */
 #include <stdlib.h>
@@ -147,6 +147,17 @@ unsigned mm_mdl_locked_count(struct mm *mm)
     for (struct mdl_lock_rec *r = mm->mdl_locks; r; r = r->next)
         n++;
     return n;
+}
+
+void *mm_mdl_locked_for(struct mm *mm, void *owner, void **caller)
+{
+    for (struct mdl_lock_rec *r = mm->mdl_locks; r; r = r->next) {
+        if (r->mdl->Process == owner) {
+            *caller = r->caller;
+            return r->mdl;
+        }
+    }
+    return NULL;
 }
 
 void mm_mdl_fini(struct mm *mm)
@@ -322,8 +333,12 @@ NTKERNELAPI VOID NTAPI MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR
                      "already locked MDL",
                      (void *)m, (unsigned)(uint16_t)m->MdlFlags);
     uint8_t *start = MmGetMdlVirtualAddress(m);
-    if (AccessMode == UserMode || (uintptr_t)start + m->ByteCount < (uintptr_t)start)
+    /* UserMode: the range must lie in the current process's user space
+     * (below MmUserProbeAddress); the MDL then names that process. */
+    if ((AccessMode == UserMode && !mm_user_range(mm, start, m->ByteCount)) ||
+        (uintptr_t)start + m->ByteCount < (uintptr_t)start)
         io_seh_raise(STATUS_ACCESS_VIOLATION, start);
+    m->Process = mm_user_owner(mm, start);
     uint8_t *va = m->StartVa;
     uint64_t n = mm_mdl_span(start, m->ByteCount);
     PPFN_NUMBER pfn = MmGetMdlPfnArray(m);
@@ -382,25 +397,37 @@ NTKERNELAPI VOID NTAPI MmUnlockPages(PMDL MemoryDescriptorList)
 
 /* ---- ProbeForRead / ProbeForWrite ------------------------------------------------------ */
 
-static void probe(const volatile void *addr, SIZE_T len, ULONG align)
+static void probe(const volatile void *addr, SIZE_T len, ULONG align, bool write)
 {
     if (len == 0)
         return;
     if (align && ((uintptr_t)addr & (align - 1)))
         io_seh_raise(STATUS_DATATYPE_MISALIGNMENT, (void *)addr);
-    /* Only a user address passes; wdmsim has no user address space yet, and
-     * a kernel address raises (spec/mdl.md 6). */
-    io_seh_raise(STATUS_ACCESS_VIOLATION, (void *)addr);
+    /* Only a range inside the current process's user space passes; a
+     * kernel address raises (spec/mdl.md 6). */
+    struct mm *mm = &sys_get()->mm;
+    if (!mm_user_range(mm, (const void *)addr, len))
+        io_seh_raise(STATUS_ACCESS_VIOLATION, (void *)addr);
+    if (!write)
+        return;
+    /* ProbeForWrite touches each page: it must be committed and writable. */
+    uintptr_t page = (uintptr_t)addr & ~(uintptr_t)(mm->page_size - 1);
+    for (; page < (uintptr_t)addr + len; page += mm->page_size) {
+        uint64_t *pte = mm_pte_of(mm, (void *)page);
+        if (!pte || !(*pte & mm_pte_valid) || !(*pte & mm_pte_write))
+            io_seh_raise(STATUS_ACCESS_VIOLATION,
+                         (void *)(page < (uintptr_t)addr ? (uintptr_t)addr : page));
+    }
 }
 
 NTKERNELAPI VOID NTAPI ProbeForRead(const volatile VOID *Address, SIZE_T Length, ULONG Alignment)
 {
-    probe(Address, Length, Alignment);
+    probe(Address, Length, Alignment, false);
 }
 
 NTKERNELAPI VOID NTAPI ProbeForWrite(volatile VOID *Address, SIZE_T Length, ULONG Alignment)
 {
-    probe(Address, Length, Alignment);
+    probe(Address, Length, Alignment, true);
 }
 
 const struct vf_rule *const mm_mdl_vf_rules[mm_mdl_vf_rule_count] = {

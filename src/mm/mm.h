@@ -108,6 +108,9 @@ struct mm {
     struct mm_paging paging; /* paging.c, paging_image.c */
     struct mm_iomap *iomaps; /* iospace.c: live MmMapIoSpace mappings */
     struct mdl_lock_rec *mdl_locks; /* mdl.c: locked MDLs and where they were locked */
+    /* user.c: every process's user space, and the one accessible now */
+    struct mm_user_space *users, *user_current;
+    uint64_t user_switches; /* statistics: context switches that changed protections */
 };
 
 int mm_init(struct mm *mm, struct machine *m, struct machine_error *err);
@@ -226,6 +229,68 @@ extern const struct vf_rule *const mm_mdl_vf_rules[];
 enum { mm_mdl_vf_rule_count = 9 };
 extern const struct vf_rule *const mm_mdl_map_vf_rules[];
 enum { mm_mdl_map_vf_rule_count = 9 };
+
+/* ---- user.c, user_heap.c: user address spaces ----------------------------------
+ * A process's user space is a reserved host region like the system space,
+ * with its own PTEs. Its committed pages are accessible only while it is
+ * mm->user_current (mm_user_switch, called on every context change); a
+ * touch from elsewhere faults and is mm.user-va-wrong-context. */
+struct mm_user_run {
+    uint8_t *va;
+    uint64_t pages;
+    struct mm_user_run *next;
+};
+struct mm_user_space {
+    struct mm_space space;
+    void *owner;              /* the PEPROCESS */
+    struct mm_user_run *runs; /* committed allocations (VirtualAlloc, stack, heap chunks) */
+    uint64_t committed;       /* pages */
+    struct mm_user_heap *heap; /* user_heap.c */
+    int pkey;                  /* protection key of its pages, -1: switched by mprotect */
+    struct mm_user_space *next;
+};
+int mm_space_create(struct mm_space *s, const char *name, uint64_t bytes, unsigned page_shift,
+                    struct machine_error *err);
+void mm_space_destroy(struct mm_space *s);
+/* NULL when host memory runs out (message on stderr). */
+struct mm_user_space *mm_user_create(struct mm *mm, void *owner, const char *name, uint64_t bytes);
+/* Frees every frame and the reservation; switches away first if current. */
+void mm_user_destroy(struct mm *mm, struct mm_user_space *u);
+/* Commits zeroed, writable pages (whole pages, >= bytes). NULL when VA or
+ * frames run out. Any context: pages of a non-current space stay hidden. */
+void *mm_user_alloc(struct mm *mm, struct mm_user_space *u, uint64_t bytes);
+/* Releases an allocation by its start address; -1 when va starts none. */
+int mm_user_free(struct mm *mm, struct mm_user_space *u, void *va);
+/* Makes u's pages the only accessible user pages (NULL: none). */
+void mm_user_switch(struct mm *mm, struct mm_user_space *u);
+/* Re-applies the protection-key rights of the current space to this host
+ * thread: a signal handler starts with the kernel's default rights, and a
+ * handler left by longjmp (SEH raise, app fault) keeps them. */
+void mm_user_keys_apply(struct mm *mm);
+/* The user space holding va, or NULL. */
+struct mm_user_space *mm_user_space_of(struct mm *mm, const void *va);
+/* [va, va + len) lies inside the current user space (MmUserProbeAddress's
+ * test: what ProbeForRead and a UserMode probe accept). */
+bool mm_user_range(struct mm *mm, const void *va, uint64_t len);
+/* Owner (PEPROCESS) of the user space holding va, NULL for system VA. */
+void *mm_user_owner(struct mm *mm, const void *va);
+int mm_user_resolve(struct sys *sys, void *addr, int access, void *pc);
+void mm_user_fini(struct mm *mm);
+/* user_heap.c: malloc for apps, inside the process's user space; metadata
+ * stays host-side so an app overrun cannot corrupt it. */
+void *mm_user_heap_alloc(struct mm *mm, struct mm_user_space *u, uint64_t bytes);
+/* Returns the block's size, 0 when p is no live block. */
+uint64_t mm_user_heap_free(struct mm *mm, struct mm_user_space *u, void *p);
+uint64_t mm_user_heap_size(struct mm_user_space *u, const void *p);
+/* mdl.c: the first MDL still locked over pages of process `owner` (and the
+ * address that locked it), NULL when none. */
+void *mm_mdl_locked_for(struct mm *mm, void *owner, void **caller);
+/* Process exit: an MDL still locked over its pages is mdl.left-locked (0xCB). */
+void mm_user_check_locked(struct mm *mm, void *owner);
+void mm_user_heap_fini(struct mm_user_space *u);
+extern const struct vf_rule *const mm_user_vf_rules[];
+enum { mm_user_vf_rule_count = 2 };
+extern const struct vf_rule mm_rule_left_locked;
 
 extern const struct vf_rule *const mm_paging_vf_rules[];
 enum { mm_paging_vf_rule_count = 3 };

@@ -171,8 +171,8 @@ uint64_t mm_trim_all(struct mm *mm)
     for (struct mm_image *img = pg->images; img; img = img->next) {
         for (unsigned i = 0; i < img->nsections; i++) {
             struct mm_image_section *sec = &img->section[i];
-            bool pageable = sec->kind != mm_section_init &&
-                            (sec->kind == mm_section_paged || img->entire);
+            bool pageable =
+                sec->kind != mm_section_init && (sec->kind == mm_section_paged || img->entire);
             if (pageable && !sec->trimmed && sec->locks == 0 && sec->hi > sec->lo) {
                 mm_section_set_trimmed(mm, sec, true);
                 trimmed += (sec->hi - sec->lo) >> mm->page_shift;

@@ -289,9 +289,8 @@ NTKERNELAPI VOID NTAPI MmUnlockPagableImageSection(PVOID ImageSectionHandle)
     struct mm_image_section *s = section_by_handle(&sys->mm, ImageSectionHandle);
     if (!s || s->locks == 0) {
         vf_fire(&mm_rule_section_unlock_underflow, (uintptr_t)ImageSectionHandle,
-                s ? (uint64_t)s->locks : 0, 0,
-                "MmUnlockPagableImageSection(%p): %s", ImageSectionHandle,
-                s ? "more unlocks than locks" : "not a section handle");
+                s ? (uint64_t)s->locks : 0, 0, "MmUnlockPagableImageSection(%p): %s",
+                ImageSectionHandle, s ? "more unlocks than locks" : "not a section handle");
         return;
     }
     s->locks--;
@@ -302,8 +301,8 @@ static bool load_overlaps(Elf *e, size_t nph, size_t self, uintptr_t lo, uintptr
 {
     GElf_Phdr ph;
     for (size_t i = 0; i < nph; i++)
-        if (i != self && gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
-            ph.p_vaddr < hi && lo < ph.p_vaddr + ph.p_memsz)
+        if (i != self && gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < hi &&
+            lo < ph.p_vaddr + ph.p_memsz)
             return true;
     return false;
 }

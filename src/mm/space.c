@@ -89,7 +89,8 @@ static struct mm_space *space_of(struct mm *mm, const void *va)
     const uint8_t *p = va;
     if (p >= mm->system.base && p < mm->system.base + mm->system.bytes)
         return &mm->system;
-    return NULL;
+    struct mm_user_space *u = mm->users ? mm_user_space_of(mm, va) : NULL;
+    return u ? &u->space : NULL;
 }
 
 uint64_t *mm_pte_of(struct mm *mm, const void *va)
@@ -245,11 +246,14 @@ int mm_init(struct mm *mm, struct machine *m, struct machine_error *err)
     mm->machine = m;
     mm->page_shift = m->page_shift;
     mm->page_size = m->page_size;
+    /* First, so that it precedes the SEH resolver (registered later). */
+    mm_fault_register(mm_user_resolve);
     return mm_space_create(&mm->system, "system", m->cfg.system_va_bytes, m->page_shift, err);
 }
 
 void mm_fini(struct mm *mm)
 {
     mm_paging_fini(mm);
+    mm_user_fini(mm);
     mm_space_destroy(&mm->system);
 }

@@ -30,6 +30,7 @@ static const struct vf_rule_list lists[] = {
     {"mm.iospace", mm_io_vf_rules, mm_io_vf_rule_count},
     {"mm.mdl", mm_mdl_vf_rules, mm_mdl_vf_rule_count},
     {"mm.mdl-map", mm_mdl_map_vf_rules, mm_mdl_map_vf_rule_count},
+    {"mm.user", mm_user_vf_rules, mm_user_vf_rule_count},
     {"io.irp", io_irp_rules, io_irp_rule_count},
     {"io.access", io_access_rules, io_access_rule_count},
     {"hal.dma", hal_vf_rules, hal_vf_rule_count},

@@ -17,7 +17,7 @@ void vf_fire(const struct vf_rule *rule, uint64_t a, uint64_t b, uint64_t c, con
         return;
     va_list ap;
     va_start(ap, fmt);
-    if (rule->continues) {
+    if (rule->continues && rule != sys->vf.break_rule) {
         FILE *out = sys->vf.out ? sys->vf.out : stderr;
         fprintf(out, "wdmsim: verifier: %s (0x%X/0x%llX): ", rule->id, rule->code,
                 (unsigned long long)rule->p1);

@@ -65,6 +65,7 @@ struct vf {
     uint64_t low_res_injected;
     unsigned reported;       /* continuing violations reported */
     FILE *out;               /* where continuing reports go (stderr) */
+    const struct vf_rule *break_rule; /* --break-on RULE: stops even if it continues */
 };
 
 /* Parses "none", "standard", "all", or a comma list of named options

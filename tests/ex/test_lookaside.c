@@ -173,17 +173,17 @@ static void ex_body(void *arg)
     assert_int_equal(ExInitializeLookasideListEx(&la, NULL, NULL, NonPagedPoolNx, 3, 32, 'xE', 0),
                      STATUS_INVALID_PARAMETER_5);
     assert_int_equal(ExInitializeLookasideListEx(&la, NULL, NULL, NonPagedPoolNx,
-                                                 EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE, 32,
-                                                 'xE', 0),
-                     STATUS_INVALID_PARAMETER_5); /* needs a custom allocator */
-    assert_int_equal(ExInitializeLookasideListEx(&la, NULL, NULL, NonPagedPoolNx, 0x10, 32, 'xE',
+                                                 EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE, 32, 'xE',
                                                  0),
-                     STATUS_INVALID_PARAMETER_5);
+                     STATUS_INVALID_PARAMETER_5); /* needs a custom allocator */
+    assert_int_equal(
+        ExInitializeLookasideListEx(&la, NULL, NULL, NonPagedPoolNx, 0x10, 32, 'xE', 0),
+        STATUS_INVALID_PARAMETER_5);
     assert_int_equal(sys_get()->ex.lookaside.count, 0); /* failures record nothing */
 
     assert_int_equal(ExInitializeLookasideListEx(&la, ex_allocate, ex_free, NonPagedPoolNx,
-                                                 EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE, 32,
-                                                 'xE', 0),
+                                                 EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE, 32, 'xE',
+                                                 0),
                      STATUS_SUCCESS);
     PVOID p[5];
     for (int i = 0; i < 5; i++)
@@ -204,8 +204,8 @@ static void ex_body(void *arg)
 
     /* the default allocator with RAISE_ON_FAIL */
     assert_int_equal(ExInitializeLookasideListEx(&la, NULL, NULL, PagedPool,
-                                                 EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL, 48,
-                                                 'xE', 0),
+                                                 EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL, 48, 'xE',
+                                                 0),
                      STATUS_SUCCESS);
     assert_int_equal(la.L.Type, PagedPool | POOL_RAISE_IF_ALLOCATION_FAILURE);
     p[0] = ExAllocateFromLookasideListEx(&la);
@@ -461,11 +461,11 @@ static void fixtures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(layouts),       cmocka_unit_test(nonpaged),
-        cmocka_unit_test(paged_custom),  cmocka_unit_test(ex_lists),
-        cmocka_unit_test(adjust_rule),   cmocka_unit_test(tick),
-        cmocka_unit_test(on_the_clock),  cmocka_unit_test(disabled_with_special_pool),
-        cmocka_unit_test(rules),         cmocka_unit_test(fixtures),
+        cmocka_unit_test(layouts),      cmocka_unit_test(nonpaged),
+        cmocka_unit_test(paged_custom), cmocka_unit_test(ex_lists),
+        cmocka_unit_test(adjust_rule),  cmocka_unit_test(tick),
+        cmocka_unit_test(on_the_clock), cmocka_unit_test(disabled_with_special_pool),
+        cmocka_unit_test(rules),        cmocka_unit_test(fixtures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

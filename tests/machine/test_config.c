@@ -121,6 +121,19 @@ static void test_bad_values(void **state)
     expect_error("[device d0]\ndriver = x\n", "has no model", 1);
 }
 
+/* [registry] reg = FILE names a .reg file relative to the config. */
+static void test_registry_section(void **state)
+{
+    (void)state;
+    struct machine_config cfg;
+    struct machine_error err;
+    assert_int_equal(load("[registry]\nreg = params.reg\n", &cfg, &err), 0);
+    assert_string_equal(cfg.reg_file, "/tmp/params.reg");
+    assert_int_equal(load("[registry]\nreg = /etc/x.reg\n", &cfg, &err), 0);
+    assert_string_equal(cfg.reg_file, "/etc/x.reg");
+    expect_error("[registry]\nhive = x\n", "unknown key 'hive' in [registry]", 2);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -154,7 +167,7 @@ int main(void)
         cmocka_unit_test(test_unknown_key),    cmocka_unit_test(test_unknown_section),
         cmocka_unit_test(test_overlapping_ram), cmocka_unit_test(test_bad_page_size),
         cmocka_unit_test(test_ram_beyond_host), cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_missing_file),   cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_registry_section), cmocka_unit_test(test_missing_file),   cmocka_unit_test(test_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,8 +83,7 @@ static struct mm_image *register_self(void)
 {
     struct self_range r = {0};
     dl_iterate_phdr(find_self, &r);
-    struct mm_image *img =
-        mm_image_register(&sys_get()->mm, "/proc/self/exe", r.bias, r.lo, r.hi);
+    struct mm_image *img = mm_image_register(&sys_get()->mm, "/proc/self/exe", r.bias, r.lo, r.hi);
     assert_non_null(img);
     return img;
 }
@@ -164,7 +163,7 @@ static void paged_code_dispatch(void **state)
     assert_int_equal(bc->code, 0xD1);
     assert_int_equal(bc->parameters[0], (uintptr_t)paged_triple); /* address */
     assert_int_equal(bc->parameters[1], DISPATCH_LEVEL);
-    assert_int_equal(bc->parameters[2], 8); /* execute */
+    assert_int_equal(bc->parameters[2], 8);                       /* execute */
     assert_int_equal(bc->parameters[3], (uintptr_t)paged_triple); /* instruction */
     assert_string_equal(bc->rule, "irql.pageable-access");
     if (!strstr(bc->text, "paged_triple"))
@@ -280,7 +279,7 @@ static void fixtures(void **state)
 
     fixture_run("mm-init-after-entry", NULL, NULL, 1, &r);
     assert_true(r.stopped);
-    assert_int_equal(r.code, 0x50); /* P1: the address in the discarded page */
+    assert_int_equal(r.code, 0x50);           /* P1: the address in the discarded page */
     assert_int_equal(r.param[0], r.param[2]); /* executing it */
     assert_string_equal(r.rule, "mm.init-after-entry");
     assert_int_equal(r.param[1], 0x10); /* execute */
@@ -305,9 +304,12 @@ static void pageable_name_in_report(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(paged_code_passive), cmocka_unit_test(paged_code_dispatch),
-        cmocka_unit_test(paged_pool),         cmocka_unit_test(paged_pool_dispatch),
-        cmocka_unit_test(entire_driver),      cmocka_unit_test(fixtures),
+        cmocka_unit_test(paged_code_passive),
+        cmocka_unit_test(paged_code_dispatch),
+        cmocka_unit_test(paged_pool),
+        cmocka_unit_test(paged_pool_dispatch),
+        cmocka_unit_test(entire_driver),
+        cmocka_unit_test(fixtures),
         cmocka_unit_test(pageable_name_in_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,11 +4,14 @@
  *   wdmsim run [--machine FILE.ini] [--seed N] [--verifier LIST]
  *              [--report-json FILE] DRIVER.so...
  *   wdmsim run ... [--reg FILE.reg] [--hive FILE.hiv] DRIVER.so...
+ *   wdmsim run ... [--inspect] [--cmd CMD]... [--break-on WHAT]... [--trace FILE.json]
+ *   wdmsim run ... --app APP.so DRIVER.so... [-- ARGS...]
  *   wdmsim reg import|export|query ... (reg.c)
  *   wdmsim rules
  *
- * Exit status: 0 the run was clean; 1 a bug check, a verifier violation or
- * a failed DriverEntry; 2 bad arguments or input (the message names the
+ * Exit status: 0 the run was clean (and the app, if any, returned 0); 1 a
+ * bug check, a verifier violation, a failed DriverEntry or an app that
+ * returned non-zero; 2 bad arguments or input (the message names the
  * file, the line and the problem).
  */
 #include <getopt.h>
@@ -20,6 +23,7 @@
 
 #include <wdmsim/wdmsim.h>
 
+#include "inspect.h"
 #include "reg.h"
 
 enum { exit_clean = 0, exit_failed = 1, exit_input = 2 };
@@ -27,7 +31,8 @@ enum { exit_clean = 0, exit_failed = 1, exit_input = 2 };
 static void usage(FILE *out)
 {
     fputs("usage: wdmsim run [--machine FILE.ini] [--seed N|random] [--verifier LIST]\n"
-          "                  [--report-json FILE] [--pool-usage] DRIVER.so...\n"
+          "                  [--report-json FILE] [--pool-usage] [--app APP.so]\n"
+          "                  DRIVER.so... [-- ARGS...]\n"
           "       wdmsim reg import|export|query ... (wdmsim reg --help)\n"
           "       wdmsim rules\n"
           "       wdmsim --help\n"
@@ -41,11 +46,19 @@ static void usage(FILE *out)
           "                 irql-checking, low-resources[=PERMILLE], pool-tracking, io,\n"
           "                 deadlock, dma, misc, ddi, double-buffer\n"
           "--pool-usage     print pool use by tag (poolmon columns) at the end\n"
+          "--app APP.so     once the devices have started, run the app (its main gets\n"
+          "                 APP.so and ARGS) in a user process; its output is ours\n"
           "--bind MODEL=SERVICE  serve every device of MODEL with driver SERVICE (the\n"
           "                 driver file name without .so), overriding the config's driver =\n"
           "--reg FILE.reg   import the .reg file into the registry at boot\n"
           "--hive FILE.hiv  the SYSTEM hive: loaded at boot if it exists, written at\n"
           "                 ZwFlushKey and shutdown (atomically)\n"
+          "--inspect        a kd> prompt (docs/inspect.md) at the stop, or at the end of the\n"
+          "                 run before the drivers unload\n"
+          "--cmd 'CMD'      run an inspector command there and print it (repeatable)\n"
+          "--break-on WHAT  inspect at this stop only: BUGCHECK, a rule id, or\n"
+          "                 DRIVER!Function (stops when the function is first entered)\n"
+          "--trace FILE     write a Chrome/Perfetto trace of the run (docs/trace.md)\n"
           "exit status: 0 clean, 1 bug check or violation, 2 bad arguments or input\n",
           out);
 }
@@ -74,14 +87,34 @@ static int cmd_run(int argc, char **argv)
         {"hive", required_argument, NULL, 'H'},
         {"pool-usage", no_argument, NULL, 'P'},
         {"bind", required_argument, NULL, 'B'},
+        {"app", required_argument, NULL, 'A'},
+        {"inspect", no_argument, NULL, 'I'},
+        {"cmd", required_argument, NULL, 'C'},
+        {"break-on", required_argument, NULL, 'K'},
+        {"trace", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct wdmsim_config cfg = {.seed = 1};
     const char *json_path = NULL;
+    const char *app = NULL;
     int pool_usage = 0;
+    /* Everything after "--" belongs to the app. */
+    int app_argc = 0;
+    char **app_argv = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            app_argc = argc - i - 1;
+            app_argv = argv + i + 1;
+            argc = i;
+            break;
+        }
+    }
     const char *binds[65] = {0};
     unsigned nbinds = 0;
+    const char *cmds[64], *breaks[16], *trace_path = NULL;
+    unsigned ncmds = 0, nbreaks = 0;
+    int inspect = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:s:v:j:h", opts, NULL)) != -1) {
@@ -98,6 +131,7 @@ static int cmd_run(int argc, char **argv)
         case 'R': cfg.reg_path = optarg; break;
         case 'H': cfg.hive_path = optarg; break;
         case 'P': pool_usage = 1; break;
+        case 'A': app = optarg; break;
         case 'B':
             if (!strchr(optarg, '=') || nbinds == 64) {
                 fprintf(stderr, "wdmsim: --bind %s: expected MODEL=SERVICE (at most 64)\n",
@@ -106,6 +140,22 @@ static int cmd_run(int argc, char **argv)
             }
             binds[nbinds++] = optarg;
             break;
+        case 'I': inspect = 1; break;
+        case 'C':
+            if (ncmds == 64) {
+                fprintf(stderr, "wdmsim: --cmd: at most 64\n");
+                return exit_input;
+            }
+            cmds[ncmds++] = optarg;
+            break;
+        case 'K':
+            if (nbreaks == 16) {
+                fprintf(stderr, "wdmsim: --break-on: at most 16\n");
+                return exit_input;
+            }
+            breaks[nbreaks++] = optarg;
+            break;
+        case 'T': trace_path = optarg; break;
         case 'h': usage(stdout); return exit_clean;
         default: usage(stderr); return exit_input;
         }
@@ -122,6 +172,7 @@ static int cmd_run(int argc, char **argv)
     }
 
     cfg.binds = binds;
+    cfg.trace = trace_path != NULL;
     wdmsim *sim;
     struct wdmsim_error err = {{0}};
     if (wdmsim_boot(&cfg, &sim, &err) != WDMSIM_OK) {
@@ -130,6 +181,21 @@ static int cmd_run(int argc, char **argv)
             fclose(json);
         return exit_input;
     }
+    for (unsigned i = 0; i < nbreaks; i++) {
+        if (wdmsim_break_on(sim, breaks[i], &err) != WDMSIM_OK) {
+            fprintf(stderr, "wdmsim: %s\n", err.text);
+            wdmsim_shutdown(sim);
+            if (json)
+                fclose(json);
+            return exit_input;
+        }
+    }
+    /* The inspector: at the end of the run (drivers still loaded) with
+     * --inspect, or --cmd alone; at a stop with those, or when the stop is
+     * one --break-on names. A prompt with --inspect, or --break-on alone. */
+    int interactive = inspect || (nbreaks && !ncmds);
+    int at_end = inspect || (ncmds && !nbreaks), inspected = 0;
+    unsigned cmd_failures = 0;
     int status = exit_clean;
     int rc = WDMSIM_OK;
     for (int i = optind; i < argc && rc == WDMSIM_OK; i++) {
@@ -158,6 +224,23 @@ static int cmd_run(int argc, char **argv)
     /* PnP: devices start once every driver is loaded (AddDevice, START). */
     if (rc == WDMSIM_OK && status != exit_input)
         rc = wdmsim_start_devices(sim);
+    if (app && rc == WDMSIM_OK && status != exit_input) {
+        int app_status;
+        rc = wdmsim_run_app(sim, app, app_argc, app_argv, &app_status, &err);
+        if (rc == WDMSIM_EINPUT) {
+            fprintf(stderr, "wdmsim: %s\n", err.text);
+            status = exit_input;
+        } else if (rc == WDMSIM_OK && app_status != 0) {
+            fprintf(stderr, "wdmsim: app %s returned %d (0x%08X)\n", app, app_status,
+                    (unsigned)app_status);
+            status = exit_failed;
+        }
+    }
+    if (rc == WDMSIM_OK && status != exit_input && at_end) {
+        cmd_failures += tool_inspect(sim, cmds, ncmds, interactive,
+                                     "end of the run (drivers still loaded)");
+        inspected = 1;
+    }
     if (rc != WDMSIM_STOPPED && status != exit_input)
         rc = wdmsim_unload_drivers(sim);
     if (pool_usage)
@@ -166,7 +249,25 @@ static int cmd_run(int argc, char **argv)
     if (rc == WDMSIM_STOPPED) {
         wdmsim_report_print(sim, stderr);
         status = exit_failed;
+        int matched = 0;
+        for (unsigned i = 0; i < nbreaks && !matched; i++)
+            matched = wdmsim_break_matches(sim, breaks[i]);
+        if (!inspected && (matched || (!nbreaks && (inspect || ncmds)))) {
+            fflush(stderr);
+            cmd_failures += tool_inspect(sim, cmds, ncmds, interactive, "the machine stopped");
+        }
     }
+    if (trace_path) {
+        FILE *tf = fopen(trace_path, "w");
+        if (!tf || wdmsim_trace_write(sim, tf) != WDMSIM_OK) {
+            perror(trace_path);
+            status = exit_input;
+        }
+        if (tf)
+            fclose(tf);
+    }
+    if (cmd_failures && status == exit_clean)
+        status = exit_input;
     if (wdmsim_device_violations(sim) && status == exit_clean)
         status = exit_failed;
     if (wdmsim_violations(sim) && status == exit_clean)

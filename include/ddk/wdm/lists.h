@@ -154,11 +154,9 @@ FORCEINLINE VOID PushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY E
  * previous first entry (insert, push) or the removed one (remove, pop), NULL
  * when the list was empty. Never mix with the plain routines on one list. */
 NTKERNELAPI PLIST_ENTRY NTAPI ExInterlockedInsertHeadList(PLIST_ENTRY ListHead,
-                                                          PLIST_ENTRY ListEntry,
-                                                          PKSPIN_LOCK Lock);
+                                                          PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock);
 NTKERNELAPI PLIST_ENTRY NTAPI ExInterlockedInsertTailList(PLIST_ENTRY ListHead,
-                                                          PLIST_ENTRY ListEntry,
-                                                          PKSPIN_LOCK Lock);
+                                                          PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock);
 NTKERNELAPI PLIST_ENTRY NTAPI ExInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PKSPIN_LOCK Lock);
 NTKERNELAPI PSINGLE_LIST_ENTRY NTAPI ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead,
                                                                 PSINGLE_LIST_ENTRY ListEntry,

@@ -38,40 +38,40 @@ typedef FREE_FUNCTION_EX *PFREE_FUNCTION_EX;
  * TotalAllocates 20, AllocateMisses 24, TotalFrees 28, FreeMisses 32, Type 36,
  * Tag 40, Size 44, Allocate 48, Free 56, ListEntry 64, LastTotalAllocates 80,
  * LastAllocateMisses 84, Future 88; 96 bytes. */
-#define GENERAL_LOOKASIDE_LAYOUT                                                                   \
-    union {                                                                                        \
-        SLIST_HEADER ListHead;                                                                     \
-        SINGLE_LIST_ENTRY SingleListHead;                                                          \
-    };                                                                                             \
-    USHORT Depth;                                                                                  \
-    USHORT MaximumDepth;                                                                           \
-    ULONG TotalAllocates;                                                                          \
-    union {                                                                                        \
-        ULONG AllocateMisses;                                                                      \
-        ULONG AllocateHits;                                                                        \
-    };                                                                                             \
-    ULONG TotalFrees;                                                                              \
-    union {                                                                                        \
-        ULONG FreeMisses;                                                                          \
-        ULONG FreeHits;                                                                            \
-    };                                                                                             \
-    POOL_TYPE Type;                                                                                \
-    ULONG Tag;                                                                                     \
-    ULONG Size;                                                                                    \
-    union {                                                                                        \
-        PALLOCATE_FUNCTION_EX AllocateEx;                                                          \
-        PALLOCATE_FUNCTION Allocate;                                                               \
-    };                                                                                             \
-    union {                                                                                        \
-        PFREE_FUNCTION_EX FreeEx;                                                                  \
-        PFREE_FUNCTION Free;                                                                       \
-    };                                                                                             \
-    LIST_ENTRY ListEntry;                                                                          \
-    ULONG LastTotalAllocates;                                                                      \
-    union {                                                                                        \
-        ULONG LastAllocateMisses;                                                                  \
-        ULONG LastAllocateHits;                                                                    \
-    };                                                                                             \
+#define GENERAL_LOOKASIDE_LAYOUT          \
+    union {                               \
+        SLIST_HEADER ListHead;            \
+        SINGLE_LIST_ENTRY SingleListHead; \
+    };                                    \
+    USHORT Depth;                         \
+    USHORT MaximumDepth;                  \
+    ULONG TotalAllocates;                 \
+    union {                               \
+        ULONG AllocateMisses;             \
+        ULONG AllocateHits;               \
+    };                                    \
+    ULONG TotalFrees;                     \
+    union {                               \
+        ULONG FreeMisses;                 \
+        ULONG FreeHits;                   \
+    };                                    \
+    POOL_TYPE Type;                       \
+    ULONG Tag;                            \
+    ULONG Size;                           \
+    union {                               \
+        PALLOCATE_FUNCTION_EX AllocateEx; \
+        PALLOCATE_FUNCTION Allocate;      \
+    };                                    \
+    union {                               \
+        PFREE_FUNCTION_EX FreeEx;         \
+        PFREE_FUNCTION Free;              \
+    };                                    \
+    LIST_ENTRY ListEntry;                 \
+    ULONG LastTotalAllocates;             \
+    union {                               \
+        ULONG LastAllocateMisses;         \
+        ULONG LastAllocateHits;           \
+    };                                    \
     ULONG Future[2];
 
 typedef struct LOOKASIDE_ALIGN _GENERAL_LOOKASIDE {
@@ -116,8 +116,8 @@ NTKERNELAPI VOID NTAPI ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lo
 NTKERNELAPI VOID NTAPI ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside);
 NTKERNELAPI VOID NTAPI ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside,
                                                       PALLOCATE_FUNCTION Allocate,
-                                                      PFREE_FUNCTION Free, ULONG Flags,
-                                                      SIZE_T Size, ULONG Tag, USHORT Depth);
+                                                      PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size,
+                                                      ULONG Tag, USHORT Depth);
 NTKERNELAPI VOID NTAPI ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside);
 
 /* <= DISPATCH_LEVEL (paged lists: <= APC_LEVEL). NULL when the list is empty

@@ -19,16 +19,16 @@
  */
 #pragma once
 
-#define CODE_SEG(segment)  __attribute__((section(segment)))
-#define PAGED_CODE_SEG     CODE_SEG("PAGE")
-#define INIT_CODE_SEG      CODE_SEG("INIT")
+#define CODE_SEG(segment) __attribute__((section(segment)))
+#define PAGED_CODE_SEG    CODE_SEG("PAGE")
+#define INIT_CODE_SEG     CODE_SEG("INIT")
 #define NONPAGED_CODE_SEG
-#define PAGED_DATA_SEG     __attribute__((section("PAGEDATA")))
-#define INIT_DATA_SEG      __attribute__((section("INITDATA")))
+#define PAGED_DATA_SEG __attribute__((section("PAGEDATA")))
+#define INIT_DATA_SEG  __attribute__((section("INITDATA")))
 /* MSVC's pragmas are accepted and ignored (with -Wno-unknown-pragmas): use
  * the macros above, or the function stays resident. */
-#define ALLOC_PRAGMA       1
-#define ALLOC_DATA_PRAGMA  1
+#define ALLOC_PRAGMA      1
+#define ALLOC_DATA_PRAGMA 1
 
 #ifndef WDMSIM_HOST
 #if WDMSIM_PAGE_SHIFT == 13
