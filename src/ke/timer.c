@@ -28,13 +28,16 @@ uint64_t ke_now(struct ke *ke)
 
 void ke_clock_advance(struct ke *ke, uint64_t t)
 {
+    /* Events fire in time order, each seeing the clock at its own time; an
+     * event due exactly now fires too (returning early on t == now left the
+     * idle scheduler spinning on it). */
     struct vclock *c = &ke->machine->clock;
-    if (t <= c->now)
-        return;
-    vclock_advance(c, t);
     uint64_t next;
-    if (vclock_next(c, &next) && next <= c->now)
+    while (vclock_next(c, &next) && next <= t) {
+        vclock_advance(c, next);
         vclock_run_due(c);
+    }
+    vclock_advance(c, t);
 }
 
 static bool timer_set(const KTIMER *t)

@@ -107,6 +107,14 @@ int pfn_create(struct pfn_db *db, const struct machine_config *cfg, uint64_t spa
                 db->zone_free[z] += hi - lo;
         }
     }
+    /* Frame 0 is never handed out, as a PC keeps its real-mode interrupt
+     * table there: physical (and so logical) address 0 reads as "none" to
+     * drivers, so no buffer, bounce frame or common buffer may sit on it. */
+    if (db->nframes && !bit_get(db->used, 0)) {
+        bit_set(db->used, 0);
+        db->zone_free[pfn_zone_of(db, 0)]--;
+        db->ram_frames--;
+    }
     return 0;
 }
 

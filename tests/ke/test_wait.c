@@ -12,6 +12,7 @@
 #include <wdm.h>
 
 #include "ke/kesim.h"
+#include "sys.h"
 
 #define MS(n) ((LONGLONG)(n)*10000)
 
@@ -64,6 +65,52 @@ static void test_timeouts(void **state)
     (void)state;
     wdmsim *sim = kesim_boot(2, 3, NULL);
     kesim_call(sim, timeouts, NULL);
+    wdmsim_shutdown(sim);
+}
+
+/* ---- clock events: order, their own time, and "due now" ------------------------- */
+
+struct seen {
+    uint64_t at[4];
+    int n;
+};
+
+static void note_time(void *arg)
+{
+    struct seen *s = arg;
+    s->at[s->n++] = sys_get()->machine.clock.now;
+}
+
+/* Events fire in time order, each seeing the clock at its own time, even
+ * when one scheduling point moves the clock past several of them at once
+ * (before, they all saw the end time). */
+static void clock_events(void *arg)
+{
+    struct seen *s = arg;
+    struct ke *ke = &sys_get()->ke;
+    struct vclock *c = &sys_get()->machine.clock;
+    uint64_t t0 = c->now;
+    assert_true(ke->point_ns >= 3);
+    vclock_schedule(c, t0 + 2, note_time, s);
+    vclock_schedule(c, t0 + 1, note_time, s);
+    ke_sched_point(ke); /* the clock moves by point_ns, past both */
+    assert_int_equal(s->n, 2);
+    assert_int_equal(s->at[0], t0 + 1);
+    assert_int_equal(s->at[1], t0 + 2);
+    /* and the scheduler's idle loop fires an event due later */
+    vclock_schedule(c, c->now + 50000, note_time, s);
+    LARGE_INTEGER d = {.QuadPart = -MS(1)};
+    KeDelayExecutionThread(KernelMode, FALSE, &d);
+    assert_int_equal(s->n, 3);
+    assert_true(s->at[2] >= t0 + 50000);
+}
+
+static void test_clock_events(void **state)
+{
+    (void)state;
+    struct seen s = {.n = 0};
+    wdmsim *sim = kesim_boot(2, 9, NULL);
+    kesim_call(sim, clock_events, &s);
     wdmsim_shutdown(sim);
 }
 
@@ -288,6 +335,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_clock_events),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_system_thread_waits_on_dpc_event),
         cmocka_unit_test(test_sync_objects),
