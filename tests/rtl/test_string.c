@@ -472,7 +472,10 @@ static void alloc_in_machine(void *arg)
     UNICODE_STRING u;
     RtlInitAnsiString(&a, "simulated");
     c->status = RtlAnsiStringToUnicodeString(&u, &a, TRUE);
-    c->in_system = u.Buffer && u.Buffer[0] == u's' && u.Length == 18;
+    /* the buffer is pool memory: simulated frames, tagged RtlS */
+    c->in_system = u.Buffer && u.Buffer[0] == u's' && u.Length == 18 &&
+                   MmGetPhysicalAddress(u.Buffer).QuadPart != 0 &&
+                   ((const ULONG *)u.Buffer)[-3] == 0x536c7452; /* 'RtlS' */
     RtlFreeUnicodeString(&u);
 }
 
@@ -494,12 +497,14 @@ static void test_alloc_in_machine(void **state)
     assert_int_equal(wdmsim_call(sim, alloc_in_machine, &c), WDMSIM_OK);
     assert_int_equal(c.status, STATUS_SUCCESS);
     assert_true(c.in_system);
-    /* Freeing a buffer Rtl did not allocate stops the machine. */
+    /* Freeing a buffer Rtl did not allocate stops the machine: the pool's
+     * check of a free of memory it never handed out. */
     assert_int_equal(wdmsim_call(sim, free_foreign, NULL), WDMSIM_STOPPED);
     const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
     assert_non_null(bc);
-    assert_int_equal(bc->code, 0xC2);
-    assert_int_equal(bc->parameters[0], 0x46);
+    assert_string_equal(bc->rule, "pool.free-bad-address");
+    assert_int_equal(bc->code, 0xC4);
+    assert_int_equal(bc->parameters[0], 0x10);
     wdmsim_shutdown(sim);
 }
 
