@@ -142,8 +142,8 @@ int main(void)
         uint64_t t0 = bench_now_ns();
         for (int k = 0; k < reps; k++) {
             struct hal_sg_out out = {.el = el, .cap = small};
-            hal_sg_build(&ws, &a64->lim, &a64->regs, 0, a64->bounce_base, hal_dir_to_device,
-                         &m.ram, &out);
+            hal_sg_build(&ws, &a64->lim, &a64->regs, 0, a64->bounce_base, hal_dir_to_device, &m.ram,
+                         &out);
         }
         t[r] = bench_now_ns() - t0;
     }

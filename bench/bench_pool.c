@@ -379,7 +379,9 @@ int main(int argc, char **argv)
     if (argc > 3 && !strcmp(argv[1], "one")) {
         struct result r = {0};
         measure(atoi(argv[2]), atoi(argv[3]), &r);
-        printf("%llu ps/op\n", (unsigned long long)r.ps_per_op);
+        printf("%llu ps/op, pool pages/live %.3f, RSS/live %.3f\n", (unsigned long long)r.ps_per_op,
+               r.live_kb ? (double)r.pool_kb / r.live_kb : 0.0,
+               r.live_kb ? (double)r.rss_kb / r.live_kb : 0.0);
         return 0;
     }
     if (argc > 1 && !strcmp(argv[1], "quick"))

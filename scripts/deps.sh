@@ -8,7 +8,7 @@ set -e
 PACKAGES="build-essential cmake ninja-build pkg-config clang clang-format
 libcmocka-dev libinih-dev libhivex-dev libhivex-bin libdw-dev libelf-dev
 libunwind-dev libzydis-dev libreadline-dev libjemalloc-dev libmimalloc-dev
-python3"
+python3 chromium"
 
 missing=""
 for p in $PACKAGES; do

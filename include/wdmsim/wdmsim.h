@@ -98,6 +98,19 @@ WDMSIM_API int wdmsim_break_matches(wdmsim *sim, const char *spec);
  * machine booted with config trace set). WDMSIM_OK, or WDMSIM_EINPUT when
  * tracing was off. */
 WDMSIM_API int wdmsim_trace_write(wdmsim *sim, FILE *out);
+/* Drawings (docs/draw.md). wdmsim_draw_record starts the transfer log that
+ * drawings read: the last 256 DMA transfers (MapTransfer or list build to
+ * flush or put: pages, frames, map registers, elements, bounce copies) and
+ * the buffers of the last 64 requests the I/O manager built. Call it after
+ * wdmsim_boot, before the drivers run; off, the log costs nothing.
+ * WDMSIM_OK or WDMSIM_EINPUT (out of memory). wdmsim_draw writes a
+ * self-contained HTML page (inline SVG, no script) drawing DMA transfer
+ * `transfer` (1 = the first mapped, as the trace numbers them) and/or
+ * request `irp` (1 = the first built); 0 = not that one. WDMSIM_OK, or
+ * WDMSIM_EINPUT with err (log off, number not recorded). */
+WDMSIM_API int wdmsim_draw_record(wdmsim *sim);
+WDMSIM_API int wdmsim_draw(wdmsim *sim, unsigned transfer, unsigned irp, FILE *out,
+                           struct wdmsim_error *err);
 
 /* Registry files without a machine (`wdmsim reg`). A registry is built
  * from the SYSTEM hive file (hive_path, may be NULL or not yet exist) and a
@@ -154,6 +167,40 @@ WDMSIM_API int wdmsim_run_app(wdmsim *sim, const char *path, int argc, char **ar
 WDMSIM_API struct wdmsim_dev *wdmsim_device(wdmsim *sim, const char *instance);
 /* Violations the device models reported (devices/README.md 8). */
 WDMSIM_API unsigned wdmsim_device_violations(wdmsim *sim);
+
+/* ---- the run in numbers (wdmsim run's summary; docs/samples.md) -----------------
+ * Counters since boot; reading them changes nothing. Valid after a stop and
+ * after wdmsim_unload_drivers (until shutdown). */
+struct wdmsim_stats {
+    uint64_t virtual_ns;                    /* the machine's virtual clock */
+    uint64_t dma_to_device, dma_from_device; /* bytes the bus moved for devices (bus
+                                               masters and the 8237) */
+    unsigned dma_adapters;                  /* IoGetDmaAdapter successes */
+    uint64_t sg_lists, sg_elements;         /* scatter/gather lists built, their elements */
+    uint64_t bounce_bytes;                  /* copied into or out of bounce buffers */
+    unsigned map_register_high_water;       /* most registers one adapter had at once */
+    unsigned map_register_count;            /* how many that adapter had */
+    uint64_t irps_completed, irps_failed, irps_cancelled;
+    uint64_t reads, writes;                 /* successful IRP_MJ_READ / IRP_MJ_WRITE */
+    uint64_t read_bytes, written_bytes;
+    unsigned violations, device_violations; /* wdmsim_violations, wdmsim_device_violations */
+};
+WDMSIM_API void wdmsim_get_stats(wdmsim *sim, struct wdmsim_stats *out);
+
+/* What the caller ran, for the summary's first lines. */
+struct wdmsim_run_info {
+    const char *machine;              /* config path; NULL = the built-in default */
+    uint64_t seed;
+    const char *verifier;             /* NULL = "standard" */
+    const char *const *drivers;       /* driver paths, NULL-terminated */
+    const char *app;                  /* NULL = no app */
+    int app_ran, app_exit;            /* main's value when app_ran */
+};
+/* A short, plain-words report of the run: what ran, DMA (bytes moved, S/G
+ * elements, bounce bytes, map-register high-water mark), IRPs, the
+ * verifier's verdict, pool use by tag. Call it after the drivers unloaded
+ * (or after a stop) so that the pool lines show what was left behind. */
+WDMSIM_API void wdmsim_summary_print(wdmsim *sim, const struct wdmsim_run_info *run, FILE *out);
 
 #ifdef __cplusplus
 }

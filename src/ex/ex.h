@@ -18,8 +18,10 @@
  * - in front of it, one cache per processor (or per host thread that
  *   attached with ex_pool_thread_attach) keeps LIFO lists of freed blocks
  *   per unit count, bounded in bytes: most allocations and frees touch only
- *   their processor's cache. Tag and driver counters are per cache too and
- *   are summed when read.
+ *   their processor's cache. Between the two, each heap's depot passes
+ *   whole batches of parked blocks from caches that free to caches that
+ *   allocate, without coalescing. Tag and driver counters are per cache
+ *   too and are summed when read.
  * Spec: spec/memory.md 4, 6; spec/verifier.md 1-3.
  * Invariants: see pool_heap.c (headers) and pool_big.c (big pool table).
  */
@@ -95,7 +97,7 @@ struct ex_heap {
      * unit count, handed to the next cache that runs dry of that count
      * without splitting or coalescing (pool_heap.c). */
     void *depot[ex_max_page_units]; /* stack of batches */
-    uint64_t depot_bytes;           /* in all batches, at most ex_depot_max */
+    uint64_t depot_bytes;           /* in all batches (bounded: pool_heap.c) */
 };
 
 /* A big-pool block (> PAGE_SIZE - 32): whole pages, found by address. */
@@ -208,6 +210,9 @@ int ex_pool_check_unload(struct io_driver *drv);
 void ex_pool_usage_print(struct ex *ex, FILE *out);
 /* Per-tag totals, summed over caches; kind -1 = every kind. */
 struct ex_tag_stat ex_pool_tag_stat(struct ex *ex, uint32_t tag, int kind);
+/* Every (tag, kind) with its totals, summed over caches, in no order; at
+ * most cap. Returns how many were written. */
+unsigned ex_pool_tag_stats(struct ex *ex, struct ex_tag_stat *out, unsigned cap);
 
 /* Bytes a live pool block occupies (header and page rounding included), 0
  * when p is not a live block start. */

@@ -12,12 +12,19 @@
  * The central heap keeps a free list per unit count and a bitmap of the
  * non-empty lists; allocation takes the smallest block that fits (best
  * fit, O(1) by bitmap scan) and splits off the rest. A processor cache
- * parks freed blocks LIFO by unit count (at most ~32 KiB per count) and
- * refills or flushes half a list under one lock round.
+ * parks freed blocks LIFO by unit count (at most ~32 KiB per count); a
+ * list that overflows gives its older half, as one batch, to the heap's
+ * depot, and a list that runs dry takes a batch back from it, each in
+ * O(1) under one lock round with no split and no coalescing. The depot is
+ * free space not coalesced yet: before the heap maps a new page it gives
+ * the depot back to the free lists, so it never makes the pool grow.
+ *   free:  cache list (LIFO) -> depot batch -> free lists (coalesce)
+ *   alloc: cache list -> depot batch -> free lists (best fit, split) -> new page
  * Invariants: a block's type is 0 iff it is on a heap free list or is a
- * wholly free page on the empty list; parked blocks are ex_hdr_cached and
- * count as allocated for coalescing; every header wdmsim wrote carries the
- * cookie of its address; next block's prev == this block's size.
+ * wholly free page on the empty list; parked blocks (cache or depot) are
+ * ex_hdr_cached and count as allocated for coalescing; every header
+ * wdmsim wrote carries the cookie of its address; next block's prev ==
+ * this block's size; a depot batch of u units holds batch_size(u) blocks.
  * Not modelled: Windows' per-size lookaside lists (the caches play their
  * role), pool descriptors per node, the segment heap of Windows 10 2004+.
  */
@@ -203,11 +210,19 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
     return first;
 }
 
-/* A block of at least u units, split, type left for the caller. */
+static void depot_consolidate(struct ex *ex, struct ex_heap *hp);
+
+/* A block of at least u units, split, type left for the caller. Before it
+ * takes a new page it gives the depot's batches back to the free lists:
+ * the depot is only ever free space that has not been coalesced yet. */
 static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap *hp, unsigned u)
 {
     int k = fl_find(hp, u, ex->max_units);
     struct ex_hdr *h;
+    if (k < 0 && hp->depot_bytes && !hp->empty) {
+        depot_consolidate(ex, hp);
+        k = fl_find(hp, u, ex->max_units);
+    }
     if (k < 0) {
         h = heap_new_page(ex, kind, hp);
         if (!h)
@@ -290,11 +305,13 @@ static inline unsigned cache_limit(const struct ex *ex, unsigned u)
 /* The depot holds batches of exactly batch_size(u) blocks: a cache flushes
  * when its list passes the limit, keeping half. A batch is a chain linked
  * through each body's first word; the first block's second word links the
- * next batch of the same size (a body has at least 16 bytes). All batches
- * of a kind together hold at most ex_depot_max bytes: beyond that a flush
- * coalesces into the free lists, so memory parked outside the heap stays
- * bounded whatever the size mix. */
-enum { ex_depot_max = 4 << 20 };
+ * next batch of the same size (a body has at least 16 bytes). The depot
+ * is free space that has not been coalesced: heap_take gives it all back
+ * to the free lists (depot_consolidate) before it maps a new page, so the
+ * pages held never grow because of it; and it never holds more than
+ * 1 MiB plus ex_depot_share of the heap's pages, so a size mix that
+ * stops using a size does not strand much either. */
+enum { ex_depot_floor = 1 << 20, ex_depot_share = 8 };
 
 static inline unsigned batch_size(const struct ex *ex, unsigned u)
 {
@@ -326,6 +343,10 @@ struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_
     }
     unsigned batch = cache_limit(ex, u) / 2;
     struct ex_hdr *first = heap_take(ex, kind, hp, u);
+    /* Not free any more before the lock drops: another host thread's
+     * coalescing would otherwise take it for a free neighbour. */
+    if (first)
+        first->type = (uint8_t)(ex_hdr_cached | kind);
     for (unsigned i = 1; first && i < batch; i++) {
         h = heap_take(ex, kind, hp, u);
         if (!h)
@@ -371,7 +392,9 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
     struct ex_heap *hp = &ex->heap[kind];
     uint64_t bytes = (uint64_t)n * u * ex_unit;
     ex_lock(&hp->lock);
-    if (n == batch_size(ex, u) && hp->depot_bytes + bytes <= ex_depot_max) {
+    if (n == batch_size(ex, u) &&
+        hp->depot_bytes + bytes <=
+            ex_depot_floor + (hp->pages << ex->page_shift) / ex_depot_share) {
         *batch_link(rest) = hp->depot[u];
         hp->depot[u] = rest;
         hp->depot_bytes += bytes;
@@ -426,6 +449,23 @@ void ex_small_free(struct ex *ex, struct ex_cache *c, struct ex_hdr *h)
     ex_cache_push(ex, &c->kind[kind], kind, h, hdr_size(h));
 }
 
+/* hp->lock held. */
+static void depot_consolidate(struct ex *ex, struct ex_heap *hp)
+{
+    for (unsigned u = 0; u < ex_max_page_units; u++) {
+        while (hp->depot[u]) {
+            struct ex_hdr *h = hp->depot[u];
+            hp->depot[u] = *batch_link(h);
+            while (h) {
+                struct ex_hdr *next = *(void **)(h + 1);
+                heap_give(ex, hp, h);
+                h = next;
+            }
+        }
+    }
+    hp->depot_bytes = 0;
+}
+
 void ex_pool_trim(struct ex *ex)
 {
     for (unsigned i = 0; i < ex->ncaches; i++)
@@ -436,18 +476,7 @@ void ex_pool_trim(struct ex *ex)
     for (int k = 0; k < ex_kind_count; k++) {
         struct ex_heap *hp = &ex->heap[k];
         ex_lock(&hp->lock);
-        for (unsigned u = 0; u < ex_max_page_units; u++) {
-            while (hp->depot[u]) {
-                struct ex_hdr *h = hp->depot[u];
-                hp->depot[u] = *batch_link(h);
-                while (h) {
-                    struct ex_hdr *next = *(void **)(h + 1);
-                    heap_give(ex, hp, h);
-                    h = next;
-                }
-            }
-        }
-        hp->depot_bytes = 0;
+        depot_consolidate(ex, hp);
         while (hp->nempty > 16) {
             struct ex_hdr *h = hp->empty;
             hp->empty = ((struct ex_free *)(h + 1))->next;

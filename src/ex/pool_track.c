@@ -170,6 +170,11 @@ static unsigned collect(struct ex *ex, struct ex_tag_stat *out, unsigned cap)
     return n;
 }
 
+unsigned ex_pool_tag_stats(struct ex *ex, struct ex_tag_stat *out, unsigned cap)
+{
+    return collect(ex, out, cap);
+}
+
 struct ex_tag_stat ex_pool_tag_stat(struct ex *ex, uint32_t tag, int kind)
 {
     struct ex_tag_stat r = {.tag = tag, .kind = (uint8_t)(kind < 0 ? 0 : kind)};

@@ -39,6 +39,7 @@ void hal_fini(struct hal *hal)
         hal_adapter_destroy(hal->adapters);
     for (unsigned i = 0; i < sizeof(hal->sg_quarantine) / sizeof(hal->sg_quarantine[0]); i++)
         free(hal->sg_quarantine[i]);
+    hal_xferlog_stop(hal);
 }
 
 void hal_violation(struct hal *hal, const struct vf_rule *rule, uint64_t a, uint64_t b, uint64_t c,

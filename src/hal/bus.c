@@ -38,6 +38,16 @@ static enum hal_bus_fault fail(struct hal_bus_fault_info *info, enum hal_bus_fau
     return f;
 }
 
+static void copy_run(struct machine *m, uint64_t pa, uint8_t *p, uint64_t len, enum hal_dir dir)
+{
+    if (!len)
+        return;
+    if (dir == hal_dir_from_device)
+        memcpy(machine_pa_ptr(m, pa), p, len);
+    else
+        memcpy(p, machine_pa_ptr(m, pa), len);
+}
+
 enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void *buf, size_t len,
                                   enum hal_dir dir, struct hal_bus_fault_info *info)
 {
@@ -45,6 +55,7 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
     unsigned shift = a->lim.page_shift;
     uint64_t psize = 1ULL << shift;
     uint8_t *p = buf;
+    const size_t total = len;
     if (info)
         info->fault = hal_bus_ok;
     if (len == 0)
@@ -55,6 +66,8 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
         if (logical >= limit || len > limit - logical)
             return fail(info, hal_bus_beyond_reach, logical >= limit ? logical : limit, dir, -1);
     }
+    /* Pages whose frames follow each other are copied as one run. */
+    uint64_t run_pa = 0, run_len = 0;
     while (len) {
         uint64_t off = logical & (psize - 1);
         uint64_t chunk = psize - off < len ? psize - off : len;
@@ -62,32 +75,49 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
         int r = hal_mapreg_lookup(&a->regs, logical >> shift);
         if (r >= 0) {
             const struct hal_mapreg *reg = &a->regs.reg[r];
+            enum hal_bus_fault f = hal_bus_ok;
+            uint64_t at = logical;
             if (off < reg->offset)
-                return fail(info, hal_bus_unmapped, logical, dir, r);
-            if (off + chunk > (uint64_t)reg->offset + reg->length)
-                return fail(info, hal_bus_unmapped,
-                            (logical & ~(psize - 1)) + reg->offset + reg->length, dir, r);
-            if (reg->dir != dir)
-                return fail(info, hal_bus_wrong_direction, logical, dir, r);
+                f = hal_bus_unmapped;
+            else if (off + chunk > (uint64_t)reg->offset + reg->length)
+                f = hal_bus_unmapped, at = (logical & ~(psize - 1)) + reg->offset + reg->length;
+            else if (reg->dir != dir)
+                f = hal_bus_wrong_direction;
+            if (f) {
+                copy_run(m, run_pa, p, run_len, dir);
+                return fail(info, f, at, dir, r);
+            }
             frame = reg->target;
         } else {
             /* Common buffers are device-reachable by construction and
              * shared both ways: only the range is checked. */
             struct hal_common_buffer *c = hal_common_find(a, logical, chunk);
-            if (!c)
+            if (!c) {
+                copy_run(m, run_pa, p, run_len, dir);
                 return fail(info, hal_bus_unmapped, logical, dir, -1);
+            }
             frame = logical >> shift;
         }
         uint64_t pa = (frame << shift) + off;
-        if (!machine_is_ram(m, pa))
+        if (!machine_is_ram(m, pa)) {
+            copy_run(m, run_pa, p, run_len, dir);
             return fail(info, hal_bus_not_ram, logical, dir, r);
-        if (dir == hal_dir_from_device)
-            memcpy(machine_pa_ptr(m, pa), p, chunk);
-        else
-            memcpy(p, machine_pa_ptr(m, pa), chunk);
-        p += chunk;
+        }
+        if (run_len && run_pa + run_len == pa) {
+            run_len += chunk;
+        } else {
+            copy_run(m, run_pa, p, run_len, dir);
+            p += run_len;
+            run_pa = pa;
+            run_len = chunk;
+        }
         logical += chunk;
         len -= chunk;
     }
+    copy_run(m, run_pa, p, run_len, dir);
+    if (dir == hal_dir_from_device)
+        a->bus_from_device += total;
+    else
+        a->bus_to_device += total;
     return hal_bus_ok;
 }

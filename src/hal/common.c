@@ -9,7 +9,9 @@
  * CacheEnabled is recorded and otherwise ignored (x64 DMA is coherent).
  * Common buffers use no map registers here: they are reachable by
  * construction and never bounced, and the bus lets the device at them in
- * both directions.
+ * both directions. A MapTransfer over one (system DMA with a common buffer,
+ * spec/dma.md 5 (d)) maps it directly even when double-buffering is on:
+ * CPU and device share it by contract (hal_common_holds).
  * Rule ids: dma.zero-length, dma.common-buffer-double-free,
  * dma.common-buffer-mismatch.
  */
@@ -109,4 +111,17 @@ ULONG NTAPI hal_op_get_dma_alignment(PDMA_ADAPTER DmaAdapter)
 {
     struct hal_adapter *a = hal_enter(DmaAdapter, hal_irql_passive, "GetDmaAlignment");
     return a ? a->alignment : 1;
+}
+
+bool hal_common_holds(struct hal_adapter *a, const MDL *mdl, uintptr_t va, uint64_t len)
+{
+    unsigned shift = a->lim.page_shift;
+    uint64_t mask = (1ULL << shift) - 1;
+    const PFN_NUMBER *pfn = (const PFN_NUMBER *)(mdl + 1);
+    uint64_t first = (va - (uintptr_t)mdl->StartVa) >> shift;
+    uint64_t pages = ((va & mask) + len + mask) >> shift;
+    for (uint64_t i = 0; i < pages; i++)
+        if (!hal_common_find(a, (uint64_t)pfn[first + i] << shift, 1ULL << shift))
+            return false;
+    return true;
 }

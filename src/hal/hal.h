@@ -101,6 +101,9 @@ struct hal_mapreg_file {
     bool index_dirty;
     unsigned last_hit;
     unsigned nmapped;
+    /* run statistics (wdmsim run's summary): never reset */
+    unsigned high_water;   /* most registers allocated at once */
+    uint64_t bounce_bytes; /* copied into and out of bounce frames */
 };
 
 /* Returns 0, or -1 when host memory runs out (nothing allocated). */
@@ -218,6 +221,9 @@ struct hal_common_buffer {
 };
 /* The common buffer of a covering [logical, logical + len), or NULL. */
 struct hal_common_buffer *hal_common_find(struct hal_adapter *a, uint64_t logical, uint64_t len);
+/* True when every page of [va, va + len) of mdl is a frame of one of a's
+ * common buffers (MapTransfer then maps it directly, double-buffered or not). */
+bool hal_common_holds(struct hal_adapter *a, const MDL *mdl, uintptr_t va, uint64_t len);
 
 /* ---- adapters (adapter.c) ------------------------------------------------- */
 enum { hal_adapter_magic = 0x4C414841 /* 'AHAL' */ };
@@ -256,7 +262,21 @@ struct hal_adapter {
     /* accounting for the verifier */
     unsigned common_buffers, sg_lists, runs_held;
     bool dead; /* after PutDmaAdapter */
+    /* run statistics (hal_stats_get): never reset, kept after Put */
+    uint64_t bus_to_device, bus_from_device; /* bytes the bus moved for the device */
+    uint64_t sg_built, sg_elements;          /* S/G lists handed to drivers, their elements */
 };
+
+/* What the run did with DMA, summed over every adapter ever made. */
+struct hal_stats {
+    unsigned adapters;
+    uint64_t bus_to_device, bus_from_device;
+    uint64_t sg_lists, sg_elements;
+    uint64_t bounce_bytes;
+    unsigned mapreg_high_water; /* the largest of any one adapter */
+    unsigned mapreg_count;      /* that adapter's register count */
+};
+void hal_stats_get(struct hal *hal, struct hal_stats *out);
 
 struct hal_config {
     unsigned master_cap;  /* most registers for a bus master (256) */
@@ -294,7 +314,8 @@ struct hal {
     struct hal_config cfg;
     struct hal_adapter *adapters;
     unsigned next_id;
-    bool double_buffer; /* vf_opt_double_buffer at boot */
+    bool double_buffer;       /* vf_opt_double_buffer at boot */
+    struct hal_xferlog *xlog; /* transfer log for drawings (xferlog.c); NULL = off */
     /* Tests of the machinery without a running system: when set, violations
      * call this instead of the verifier. */
     void (*violation_hook)(void *ctx, const struct vf_rule *rule, uint64_t a, uint64_t b,
@@ -396,6 +417,127 @@ void *hal_common_alloc(struct hal_adapter *a, ULONG length, uint64_t max_pa, boo
                        PHYSICAL_ADDRESS *logical);
 /* Reports a device-side bus fault of adapter a as its verifier rule. */
 void hal_bus_report(struct hal_adapter *a, const struct hal_bus_fault_info *info, size_t len);
+
+/* ---- the transfer log (xferlog.c; docs/draw.md) ------------------------------
+ * A ring of the last transfers (MapTransfer .. FlushAdapterBuffers, list
+ * built .. PutScatterGatherList) and of the buffers of the last requests the
+ * I/O manager built, with the facts a drawing of them needs. Off (xlog NULL)
+ * unless the host asks (wdmsim_draw_record): then every hook is one pointer
+ * test. Transfers are numbered from 1 in map order, as the trace's DMA
+ * slices are. Pages and elements beyond the caps are counted, not kept. */
+enum { hal_xfer_max_pages = 32, hal_xfer_max_els = 32 };
+enum hal_xfer_kind {
+    hal_xfer_packet = 1, /* MapTransfer */
+    hal_xfer_list,       /* Get/BuildScatterGatherList */
+};
+struct hal_xfer_page {
+    uint64_t va;             /* the page's virtual address (page aligned) */
+    uint64_t frame;          /* the buffer's frame (MDL PFN array) */
+    uint64_t target;         /* the frame the register maps: == frame unless bounced */
+    uint32_t reg;            /* map register index */
+    uint16_t offset, length; /* bytes of the page in the transfer */
+    bool bounce;
+};
+struct hal_xfer_el {
+    uint64_t logical;
+    uint32_t length;
+};
+struct hal_xfer {
+    unsigned seq; /* 1, 2 ... in map order; 0 = empty slot */
+    enum hal_xfer_kind kind;
+    enum hal_dir dir;
+    unsigned adapter; /* adapter id */
+    int channel;      /* system DMA channel, -1 for masters */
+    bool master, scatter_gather, auto_init;
+    unsigned width;  /* address bits of the device */
+    uint64_t device; /* PDEVICE_OBJECT of the list / channel request, 0 unknown */
+    uint64_t mdl, mdl_start_va;
+    uint32_t mdl_byte_offset, mdl_byte_count;
+    uint64_t va; /* CurrentVa */
+    uint32_t length;
+    unsigned first_reg, npages, nels;
+    struct hal_xfer_page page[hal_xfer_max_pages];
+    struct hal_xfer_el el[hal_xfer_max_els];
+    uint64_t copied_in;     /* bytes bounced to the device at map time */
+    uint64_t copied_back;   /* bytes bounced back at flush / put */
+    uint64_t t_map, t_done; /* virtual time (ns) */
+    bool done;
+};
+enum hal_io_method {
+    hal_io_buffered = 1,
+    hal_io_direct,
+    hal_io_neither,
+};
+struct hal_iobuf_page {
+    uint64_t va, frame; /* frame 0 with present false: not mapped */
+    bool present;
+};
+struct hal_iobuf_area {
+    uint64_t va;
+    uint32_t length;
+    unsigned npages; /* may exceed the pages kept */
+    struct hal_iobuf_page page[hal_xfer_max_pages];
+};
+struct hal_iobuf {
+    unsigned seq; /* 1, 2 ... in submission order; 0 = empty */
+    uint64_t irp, device;
+    uint8_t major;
+    uint32_t code; /* IOCTL code, 0 for read/write */
+    enum hal_io_method method;
+    int mode;                     /* RequestorMode */
+    struct hal_iobuf_area in;     /* the caller's input buffer */
+    struct hal_iobuf_area out;    /* the caller's output buffer */
+    struct hal_iobuf_area sysbuf; /* AssociatedIrp.SystemBuffer */
+    uint64_t mdl;                 /* MdlAddress */
+    uint64_t mdl_start_va;
+    uint32_t mdl_byte_offset, mdl_byte_count;
+    unsigned mdl_npages;
+    uint64_t mdl_frames[hal_xfer_max_pages];
+    uint64_t t_submit;
+};
+struct hal_xferlog {
+    unsigned cap, iocap;
+    unsigned next, ionext; /* sequence numbers handed out */
+    struct hal_xfer *ring; /* cap slots: seq % cap */
+    struct hal_iobuf *ioring;
+};
+/* Starts keeping the last cap transfers and iocap requests (0: 256, 64).
+ * Returns 0, or -1 when host memory runs out (log stays off). */
+int hal_xferlog_start(struct hal *hal, unsigned cap, unsigned iocap);
+void hal_xferlog_stop(struct hal *hal);
+/* Record seq, or NULL when it was never made or has left the ring. */
+const struct hal_xfer *hal_xferlog_get(const struct hal *hal, unsigned seq);
+const struct hal_iobuf *hal_xferlog_get_io(const struct hal *hal, unsigned seq);
+/* Hooks: a transfer mapped (registers [first, first + npages) filled, els
+ * its elements); the transfer starting at register first of adapter a about
+ * to be unmapped (its registers still mapped); a request built, before
+ * IoCallDriver. */
+void hal_xferlog_map_rec(struct hal_adapter *a, enum hal_xfer_kind kind, PMDL mdl, uintptr_t va,
+                         uint32_t length, enum hal_dir dir, unsigned first, unsigned npages,
+                         const SCATTER_GATHER_ELEMENT *els, unsigned nels, PDEVICE_OBJECT dev);
+void hal_xferlog_unmap_rec(struct hal_adapter *a, unsigned first);
+void hal_xferlog_irp_rec(struct hal *hal, PIRP irp, PDEVICE_OBJECT dev, uint8_t major,
+                         uint32_t code, void *in, uint32_t in_len, void *out, uint32_t out_len);
+static inline void hal_xferlog_map(struct hal_adapter *a, enum hal_xfer_kind kind, PMDL mdl,
+                                   uintptr_t va, uint32_t length, enum hal_dir dir, unsigned first,
+                                   unsigned npages, const SCATTER_GATHER_ELEMENT *els,
+                                   unsigned nels, PDEVICE_OBJECT dev)
+{
+    if (a->hal->xlog)
+        hal_xferlog_map_rec(a, kind, mdl, va, length, dir, first, npages, els, nels, dev);
+}
+static inline void hal_xferlog_unmap(struct hal_adapter *a, unsigned first)
+{
+    if (a->hal->xlog)
+        hal_xferlog_unmap_rec(a, first);
+}
+static inline void hal_xferlog_irp(struct hal *hal, PIRP irp, PDEVICE_OBJECT dev, uint8_t major,
+                                   uint32_t code, void *in, uint32_t in_len, void *out,
+                                   uint32_t out_len)
+{
+    if (hal->xlog)
+        hal_xferlog_irp_rec(hal, irp, dev, major, code, in, in_len, out, out_len);
+}
 
 /* ---- verifier rules of this layer (rules.c) ------------------------------- */
 extern const struct vf_rule *const hal_vf_rules[];

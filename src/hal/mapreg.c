@@ -181,6 +181,8 @@ static inline __attribute__((always_inline)) int take_run(struct hal_mapreg_file
         return -1;
     set_bits(f->bitmap, (unsigned)first, n, true);
     f->nfree -= n;
+    if (f->count - f->nfree > f->high_water)
+        f->high_water = f->count - f->nfree;
     uint32_t g = f->next_gen;
     f->next_gen = (f->next_gen + 1) & 0xFFFFF;
     if (!f->next_gen)

@@ -287,8 +287,11 @@ PHYSICAL_ADDRESS NTAPI hal_op_map_transfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
     struct hal_sg_out out = {.el = el, .cap = 1};
     struct hal_sg_walk w = {Mdl, va, len};
     enum hal_dir dir = WriteToDevice ? hal_dir_to_device : hal_dir_from_device;
-    long ne = hal_sg_build(&w, &a->lim, &a->regs, (unsigned)r0, a->bounce_base, dir,
-                           &sys->machine.ram, &out);
+    struct hal_dma_limits lim = a->lim;
+    if (lim.bounce_all && hal_common_holds(a, Mdl, va, len))
+        lim.bounce_all = false; /* shared by contract: see common.c */
+    long ne = hal_sg_build(&w, &lim, &a->regs, (unsigned)r0, a->bounce_base, dir, &sys->machine.ram,
+                           &out);
     Mdl->Next = saved_next;
     if (ne < 1)
         return none;
@@ -305,6 +308,8 @@ PHYSICAL_ADDRESS NTAPI hal_op_map_transfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
     a->regs.reg[r0].op_start = true;
     a->regs.op[r0] =
         (struct hal_mapop){.va = va, .owner = Mdl, .len = mapped, .regs = (uint16_t)span};
+    hal_xferlog_map(a, hal_xfer_packet, Mdl, va, mapped, dir, (unsigned)r0, span, el, 1,
+                    a->channel_owner);
     ke_observe(&sys->ke, ke_ev_dma_map, ke_dma_arg(a->id, dir, (unsigned)r0, mapped),
                (uint64_t)el[0].Address.QuadPart);
     if (a->channel >= 0)
@@ -346,6 +351,7 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
     }
     unsigned regs = o->regs;
     ke_observe(&sys->ke, ke_ev_dma_unmap, ke_dma_arg(a->id, dir, (unsigned)r0, 0), 0);
+    hal_xferlog_unmap(a, (unsigned)r0);
     if (a->channel >= 0) {
         /* A system DMA read copies back what the controller moved. */
         uint32_t left = a->ignore_count ? 0 : hal_sysdma_remaining(a);
@@ -354,10 +360,12 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
         for (unsigned i = (unsigned)r0; i < (unsigned)r0 + regs; i++) {
             struct hal_mapreg *r = &a->regs.reg[i];
             uint32_t take = r->length < moved ? r->length : moved;
-            if (r->bounce && dir == hal_dir_from_device && take)
+            if (r->bounce && dir == hal_dir_from_device && take) {
                 memcpy(machine_pa_ptr(&sys->machine, (r->source << a->lim.page_shift) + r->offset),
                        machine_pa_ptr(&sys->machine, (r->target << a->lim.page_shift) + r->offset),
                        take);
+                a->regs.bounce_bytes += take;
+            }
             moved -= take;
         }
         hal_sg_unmap(&a->regs, (unsigned)r0, regs, false, &sys->machine.ram, a->lim.page_shift);

@@ -360,7 +360,7 @@ const struct vf_rule hal_rule_sdma_block_wrap = {
     .params = {"channel", "address", "-"},
     .text = "8237 transfer wrapped inside its 64/128 KiB block",
     .option = vf_opt_dma,
-    .fixture = "tests/machine/test_i8237.c test_block_wrap_8bit (event)",
+    .fixture = "tests/fixtures/sdma-block-wrap",
 };
 
 const struct vf_rule hal_rule_sdma_driver_port_access = {
@@ -370,7 +370,7 @@ const struct vf_rule hal_rule_sdma_driver_port_access = {
     .params = {"channel", "value", "-"},
     .text = "driver programmed a system DMA channel the HAL owns",
     .option = vf_opt_dma,
-    .fixture = "tests/machine/test_i8237.c test_foreign_port_write (event)",
+    .fixture = "tests/fixtures/sdma-driver-port-access",
 };
 
 const struct vf_rule hal_rule_sdma_illegal_mode = {
@@ -381,7 +381,7 @@ const struct vf_rule hal_rule_sdma_illegal_mode = {
     .text = "8237 mode with transfer type 11",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/machine/test_i8237.c test_verify_moves_nothing (event)",
+    .fixture = "tests/fixtures/sdma-illegal-mode",
 };
 
 const struct vf_rule hal_rule_sdma_unsupported_command = {
@@ -392,7 +392,7 @@ const struct vf_rule hal_rule_sdma_unsupported_command = {
     .text = "8237 command bits wdmsim does not model",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/machine/test_i8237.c test_priority (event)",
+    .fixture = "tests/fixtures/sdma-unsupported-command",
 };
 
 const struct vf_rule hal_rule_wrong_release_api = {

@@ -253,9 +253,11 @@ static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *li
                     .dir = (uint8_t)dir,
                     .bounce = bounce,
                 };
-                if (bounce && dir == hal_dir_to_device && ram)
+                if (bounce && dir == hal_dir_to_device && ram) {
                     memcpy(ram->direct + (target << shift) + off,
                            ram->direct + (frame << shift) + off, chunk);
+                    f->bounce_bytes += chunk;
+                }
             }
             uint64_t addr = (target << shift) + off;
             if (e.simple) {
@@ -322,9 +324,11 @@ void hal_sg_unmap(struct hal_mapreg_file *f, unsigned first, unsigned n, bool co
             continue;
         /* Only bounced device->memory data goes back; a direct register's
          * frame already holds it (spec/dma.md 8: ReactOS copies anyway). */
-        if (copy_back && reg->bounce && reg->dir == hal_dir_from_device && ram)
+        if (copy_back && reg->bounce && reg->dir == hal_dir_from_device && ram) {
             memcpy(ram->direct + (reg->source << shift) + reg->offset,
                    ram->direct + (reg->target << shift) + reg->offset, reg->length);
+            f->bounce_bytes += reg->length;
+        }
         hal_mapreg_set_unmapped(f, i);
     }
 }

@@ -73,8 +73,12 @@ static void sg_run(struct hal_sg_ctx *c, unsigned first, uint32_t gen)
     long ne =
         hal_sg_build(&w, &a->lim, &a->regs, first, a->bounce_base, c->dir, &sys->machine.ram, &out);
     c->list->NumberOfElements = ne > 0 ? (ULONG)ne : 0;
+    a->sg_built++;
+    a->sg_elements += c->list->NumberOfElements;
     ke_observe(&sys->ke, ke_ev_dma_map, ke_dma_arg(a->id, c->dir, first, c->length),
                ne > 0 ? (uint64_t)c->list->Elements[0].Address.QuadPart : 0);
+    hal_xferlog_map(a, hal_xfer_list, c->mdl, c->va, c->length, c->dir, first, c->n,
+                    c->list->Elements, c->list->NumberOfElements, c->device);
     a->regs.reg[first].op_start = true;
     a->regs.op[first] =
         (struct hal_mapop){.va = c->va, .owner = c->list, .len = c->length, .regs = (uint16_t)c->n};
@@ -230,6 +234,7 @@ VOID NTAPI hal_op_put_scatter_gather_list(PDMA_ADAPTER DmaAdapter,
     c->put = true;
     a->sg_lists--;
     ke_observe(&sys->ke, ke_ev_dma_unmap, ke_dma_arg(a->id, c->dir, c->first, 0), 0);
+    hal_xferlog_unmap(a, c->first);
     hal_sg_unmap(&a->regs, c->first, c->n, true, &sys->machine.ram, a->lim.page_shift);
     free(c->built_mdl);
     c->built_mdl = NULL;

@@ -36,6 +36,9 @@ static const struct insp_cmd commands[] = {
     {"!devstack", insp_devstack, "ADDR|NAME", "the device stack holding a device"},
     {"!dma", insp_dma, "[ADAPTER]", "DMA adapters: map registers, waiters, common buffers"},
     {"!dma8237", insp_dma8237, "", "system DMA controller channel registers"},
+    {"!xfer", insp_xfer, "[N]", "DMA transfers recorded (docs/draw.md); N: its pages"},
+    {"!iobuf", insp_iobuf, "", "requests' buffers recorded: method, SystemBuffer, MDL"},
+    {"!draw", insp_draw, "[irp] N FILE", "write the drawing of transfer (request) N"},
     {"dt", insp_dt, "[TYPE [ADDR]]", "a WDK structure's fields"},
     {"db", insp_db, "ADDR [L COUNT]", "bytes"},
     {"dw", insp_dw, "ADDR [L COUNT]", "16-bit words"},
@@ -47,8 +50,7 @@ static const struct insp_cmd commands[] = {
 static int insp_help(struct insp *c)
 {
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(c->out, "%-11s %-16s %s\n", commands[i].name, commands[i].usage,
-                commands[i].help);
+        fprintf(c->out, "%-11s %-16s %s\n", commands[i].name, commands[i].usage, commands[i].help);
     return 0;
 }
 

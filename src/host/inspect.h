@@ -70,6 +70,7 @@ insp_fn insp_irp, insp_devobj, insp_drvobj, insp_devstack;                 /* in
 insp_fn insp_analyze, insp_irql, insp_dpcs, insp_process;                  /* inspect_ke.c */
 insp_fn insp_dma, insp_dma8237;                                            /* inspect_dma.c */
 insp_fn insp_dt;                                                           /* inspect_dt.c */
+insp_fn insp_xfer, insp_iobuf, insp_draw;                                  /* draw.c */
 
 /* ---- inspect_break.c: --break-on DRIVER!Function -------------------------------- */
 /* Patches the breakpoints set for drv's service into its image (after it

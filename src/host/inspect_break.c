@@ -86,9 +86,8 @@ static void on_trap(int sig, siginfo_t *si, void *uctx)
         sigemptyset(&s);
         sigaddset(&s, SIGTRAP);
         pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-        ke_bugcheck(0x1E, 0x80000003, at, 0, 0, NULL,
-                    "breakpoint %s!%s (--break-on) reached at %p", b->driver, b->function,
-                    (void *)at);
+        ke_bugcheck(0x1E, 0x80000003, at, 0, 0, NULL, "breakpoint %s!%s (--break-on) reached at %p",
+                    b->driver, b->function, (void *)at);
     }
     signal(sig, SIG_DFL);
     raise(sig);

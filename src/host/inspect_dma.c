@@ -106,10 +106,14 @@ int insp_dma(struct insp *c)
 static const char *mode_type(uint8_t mode)
 {
     switch (mode & i8237_mode_type_mask) {
-    case i8237_mode_write: return "write (device->memory)";
-    case i8237_mode_read: return "read (memory->device)";
-    case i8237_mode_verify: return "verify";
-    default: return "illegal";
+    case i8237_mode_write:
+        return "write (device->memory)";
+    case i8237_mode_read:
+        return "read (memory->device)";
+    case i8237_mode_verify:
+        return "verify";
+    default:
+        return "illegal";
     }
 }
 
@@ -125,16 +129,16 @@ int insp_dma8237(struct insp *c)
     for (unsigned chip = 0; chip < 2; chip++) {
         const struct i8237_chip *k = &d->chip[chip];
         fprintf(c->out, "DMA%u: command %02x%s  status(tc) %x  request %x  mask %x\n", chip + 1,
-                k->command, k->command & i8237_cmd_disable ? " (disabled)" : "", k->tc,
-                k->request, k->mask);
+                k->command, k->command & i8237_cmd_disable ? " (disabled)" : "", k->tc, k->request,
+                k->mask);
     }
     fprintf(c->out, "Ch  Page BaseAddr CurAddr BaseCnt CurCnt Mode Service Type                   "
                     " Flags\n");
     for (unsigned ch = 0; ch < i8237_channels; ch++) {
         const struct i8237_channel *x = &d->ch[ch];
         bool masked = d->chip[ch / 4].mask >> (ch % 4) & 1;
-        fprintf(c->out, "%u   %02x   %04x     %04x    %04x    %04x   %02x   %-7s %-23s%s%s%s%s\n", ch,
-                x->page, x->base_addr, x->cur_addr, x->base_count, x->cur_count, x->mode,
+        fprintf(c->out, "%u   %02x   %04x     %04x    %04x    %04x   %02x   %-7s %-23s%s%s%s%s\n",
+                ch, x->page, x->base_addr, x->cur_addr, x->base_count, x->cur_count, x->mode,
                 mode_service(x->mode), mode_type(x->mode), masked ? " masked" : "",
                 x->mode & i8237_mode_autoinit ? " autoinit" : "", x->dreq ? " DREQ" : "",
                 ch == i8237_cascade_channel ? " (cascade)" : "");

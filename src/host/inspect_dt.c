@@ -25,62 +25,98 @@ struct dt_field {
     enum dt_fmt fmt;
 };
 
-#define F(T, f, k) {#f, offsetof(T, f), sizeof(((T *)0)->f), k}
+#define F(T, f, k)                                 \
+    {                                              \
+#f, offsetof(T, f), sizeof(((T *)0)->f), k \
+    }
 
 static const struct dt_field mdl_fields[] = {
-    F(MDL, Next, dt_ptr),         F(MDL, Size, dt_int),      F(MDL, MdlFlags, dt_int),
-    F(MDL, Process, dt_ptr),      F(MDL, MappedSystemVa, dt_ptr), F(MDL, StartVa, dt_ptr),
-    F(MDL, ByteCount, dt_int),    F(MDL, ByteOffset, dt_int), {0},
+    F(MDL, Next, dt_ptr),      F(MDL, Size, dt_int),           F(MDL, MdlFlags, dt_int),
+    F(MDL, Process, dt_ptr),   F(MDL, MappedSystemVa, dt_ptr), F(MDL, StartVa, dt_ptr),
+    F(MDL, ByteCount, dt_int), F(MDL, ByteOffset, dt_int),     {0},
 };
 static const struct dt_field irp_fields[] = {
-    F(IRP, Type, dt_int), F(IRP, Size, dt_int), F(IRP, MdlAddress, dt_ptr), F(IRP, Flags, dt_int),
+    F(IRP, Type, dt_int),
+    F(IRP, Size, dt_int),
+    F(IRP, MdlAddress, dt_ptr),
+    F(IRP, Flags, dt_int),
     {"AssociatedIrp.SystemBuffer", offsetof(IRP, AssociatedIrp), sizeof(PVOID), dt_ptr},
     {"IoStatus.Status", offsetof(IRP, IoStatus.Status), sizeof(NTSTATUS), dt_int},
     {"IoStatus.Information", offsetof(IRP, IoStatus.Information), sizeof(ULONG_PTR), dt_int},
-    F(IRP, RequestorMode, dt_int), F(IRP, PendingReturned, dt_int), F(IRP, StackCount, dt_int),
-    F(IRP, CurrentLocation, dt_int), F(IRP, Cancel, dt_int), F(IRP, CancelIrql, dt_int),
-    F(IRP, UserIosb, dt_ptr), F(IRP, UserEvent, dt_ptr), F(IRP, CancelRoutine, dt_code),
+    F(IRP, RequestorMode, dt_int),
+    F(IRP, PendingReturned, dt_int),
+    F(IRP, StackCount, dt_int),
+    F(IRP, CurrentLocation, dt_int),
+    F(IRP, Cancel, dt_int),
+    F(IRP, CancelIrql, dt_int),
+    F(IRP, UserIosb, dt_ptr),
+    F(IRP, UserEvent, dt_ptr),
+    F(IRP, CancelRoutine, dt_code),
     F(IRP, UserBuffer, dt_ptr),
     {"Tail.Overlay.CurrentStackLocation", offsetof(IRP, Tail.Overlay.CurrentStackLocation),
      sizeof(PVOID), dt_ptr},
     {0},
 };
 static const struct dt_field stack_fields[] = {
-    F(IO_STACK_LOCATION, MajorFunction, dt_int), F(IO_STACK_LOCATION, MinorFunction, dt_int),
-    F(IO_STACK_LOCATION, Flags, dt_int), F(IO_STACK_LOCATION, Control, dt_int),
+    F(IO_STACK_LOCATION, MajorFunction, dt_int),
+    F(IO_STACK_LOCATION, MinorFunction, dt_int),
+    F(IO_STACK_LOCATION, Flags, dt_int),
+    F(IO_STACK_LOCATION, Control, dt_int),
     {"Parameters.Others.Argument1", offsetof(IO_STACK_LOCATION, Parameters), 8, dt_ptr},
     {"Parameters.Others.Argument2", offsetof(IO_STACK_LOCATION, Parameters) + 8, 8, dt_ptr},
     {"Parameters.Others.Argument3", offsetof(IO_STACK_LOCATION, Parameters) + 16, 8, dt_ptr},
     {"Parameters.Others.Argument4", offsetof(IO_STACK_LOCATION, Parameters) + 24, 8, dt_ptr},
-    F(IO_STACK_LOCATION, DeviceObject, dt_ptr), F(IO_STACK_LOCATION, FileObject, dt_ptr),
-    F(IO_STACK_LOCATION, CompletionRoutine, dt_code), F(IO_STACK_LOCATION, Context, dt_ptr),
+    F(IO_STACK_LOCATION, DeviceObject, dt_ptr),
+    F(IO_STACK_LOCATION, FileObject, dt_ptr),
+    F(IO_STACK_LOCATION, CompletionRoutine, dt_code),
+    F(IO_STACK_LOCATION, Context, dt_ptr),
     {0},
 };
 static const struct dt_field devobj_fields[] = {
-    F(DEVICE_OBJECT, Type, dt_int), F(DEVICE_OBJECT, Size, dt_int),
-    F(DEVICE_OBJECT, ReferenceCount, dt_int), F(DEVICE_OBJECT, DriverObject, dt_ptr),
-    F(DEVICE_OBJECT, NextDevice, dt_ptr), F(DEVICE_OBJECT, AttachedDevice, dt_ptr),
-    F(DEVICE_OBJECT, CurrentIrp, dt_ptr), F(DEVICE_OBJECT, Flags, dt_int),
-    F(DEVICE_OBJECT, Characteristics, dt_int), F(DEVICE_OBJECT, DeviceExtension, dt_ptr),
-    F(DEVICE_OBJECT, DeviceType, dt_int), F(DEVICE_OBJECT, StackSize, dt_int),
-    F(DEVICE_OBJECT, AlignmentRequirement, dt_int), F(DEVICE_OBJECT, Dpc, dt_bytes),
-    F(DEVICE_OBJECT, SectorSize, dt_int), F(DEVICE_OBJECT, DeviceObjectExtension, dt_ptr),
+    F(DEVICE_OBJECT, Type, dt_int),
+    F(DEVICE_OBJECT, Size, dt_int),
+    F(DEVICE_OBJECT, ReferenceCount, dt_int),
+    F(DEVICE_OBJECT, DriverObject, dt_ptr),
+    F(DEVICE_OBJECT, NextDevice, dt_ptr),
+    F(DEVICE_OBJECT, AttachedDevice, dt_ptr),
+    F(DEVICE_OBJECT, CurrentIrp, dt_ptr),
+    F(DEVICE_OBJECT, Flags, dt_int),
+    F(DEVICE_OBJECT, Characteristics, dt_int),
+    F(DEVICE_OBJECT, DeviceExtension, dt_ptr),
+    F(DEVICE_OBJECT, DeviceType, dt_int),
+    F(DEVICE_OBJECT, StackSize, dt_int),
+    F(DEVICE_OBJECT, AlignmentRequirement, dt_int),
+    F(DEVICE_OBJECT, Dpc, dt_bytes),
+    F(DEVICE_OBJECT, SectorSize, dt_int),
+    F(DEVICE_OBJECT, DeviceObjectExtension, dt_ptr),
     {0},
 };
 static const struct dt_field drvobj_fields[] = {
-    F(DRIVER_OBJECT, Type, dt_int), F(DRIVER_OBJECT, Size, dt_int),
-    F(DRIVER_OBJECT, DeviceObject, dt_ptr), F(DRIVER_OBJECT, Flags, dt_int),
-    F(DRIVER_OBJECT, DriverStart, dt_ptr), F(DRIVER_OBJECT, DriverSize, dt_int),
-    F(DRIVER_OBJECT, DriverExtension, dt_ptr), F(DRIVER_OBJECT, DriverName, dt_ustr),
-    F(DRIVER_OBJECT, DriverInit, dt_code), F(DRIVER_OBJECT, DriverStartIo, dt_code),
-    F(DRIVER_OBJECT, DriverUnload, dt_code), F(DRIVER_OBJECT, MajorFunction, dt_bytes),
+    F(DRIVER_OBJECT, Type, dt_int),
+    F(DRIVER_OBJECT, Size, dt_int),
+    F(DRIVER_OBJECT, DeviceObject, dt_ptr),
+    F(DRIVER_OBJECT, Flags, dt_int),
+    F(DRIVER_OBJECT, DriverStart, dt_ptr),
+    F(DRIVER_OBJECT, DriverSize, dt_int),
+    F(DRIVER_OBJECT, DriverExtension, dt_ptr),
+    F(DRIVER_OBJECT, DriverName, dt_ustr),
+    F(DRIVER_OBJECT, DriverInit, dt_code),
+    F(DRIVER_OBJECT, DriverStartIo, dt_code),
+    F(DRIVER_OBJECT, DriverUnload, dt_code),
+    F(DRIVER_OBJECT, MajorFunction, dt_bytes),
     {0},
 };
 static const struct dt_field kdpc_fields[] = {
-    F(KDPC, Type, dt_int), F(KDPC, Importance, dt_int), F(KDPC, Number, dt_int),
-    F(KDPC, DpcListEntry, dt_ptr), F(KDPC, ProcessorHistory, dt_int),
-    F(KDPC, DeferredRoutine, dt_code), F(KDPC, DeferredContext, dt_ptr),
-    F(KDPC, SystemArgument1, dt_ptr), F(KDPC, SystemArgument2, dt_ptr), F(KDPC, DpcData, dt_ptr),
+    F(KDPC, Type, dt_int),
+    F(KDPC, Importance, dt_int),
+    F(KDPC, Number, dt_int),
+    F(KDPC, DpcListEntry, dt_ptr),
+    F(KDPC, ProcessorHistory, dt_int),
+    F(KDPC, DeferredRoutine, dt_code),
+    F(KDPC, DeferredContext, dt_ptr),
+    F(KDPC, SystemArgument1, dt_ptr),
+    F(KDPC, SystemArgument2, dt_ptr),
+    F(KDPC, DpcData, dt_ptr),
     {0},
 };
 static const struct dt_field kevent_fields[] = {
@@ -90,31 +126,46 @@ static const struct dt_field kevent_fields[] = {
     {0},
 };
 static const struct dt_field adapter_fields[] = {
-    F(DMA_ADAPTER, Version, dt_int), F(DMA_ADAPTER, Size, dt_int),
-    F(DMA_ADAPTER, DmaOperations, dt_ptr), {0},
+    F(DMA_ADAPTER, Version, dt_int),
+    F(DMA_ADAPTER, Size, dt_int),
+    F(DMA_ADAPTER, DmaOperations, dt_ptr),
+    {0},
 };
 static const struct dt_field sgl_fields[] = {
-    F(SCATTER_GATHER_LIST, NumberOfElements, dt_int), F(SCATTER_GATHER_LIST, Reserved, dt_ptr),
+    F(SCATTER_GATHER_LIST, NumberOfElements, dt_int),
+    F(SCATTER_GATHER_LIST, Reserved, dt_ptr),
     {0},
 };
 static const struct dt_field lookaside_fields[] = {
-    F(GENERAL_LOOKASIDE, ListHead, dt_bytes), F(GENERAL_LOOKASIDE, Depth, dt_int),
-    F(GENERAL_LOOKASIDE, MaximumDepth, dt_int), F(GENERAL_LOOKASIDE, TotalAllocates, dt_int),
-    F(GENERAL_LOOKASIDE, AllocateMisses, dt_int), F(GENERAL_LOOKASIDE, TotalFrees, dt_int),
-    F(GENERAL_LOOKASIDE, FreeMisses, dt_int), F(GENERAL_LOOKASIDE, Type, dt_int),
-    F(GENERAL_LOOKASIDE, Tag, dt_int), F(GENERAL_LOOKASIDE, Size, dt_int),
-    F(GENERAL_LOOKASIDE, Allocate, dt_code), F(GENERAL_LOOKASIDE, Free, dt_code),
+    F(GENERAL_LOOKASIDE, ListHead, dt_bytes),
+    F(GENERAL_LOOKASIDE, Depth, dt_int),
+    F(GENERAL_LOOKASIDE, MaximumDepth, dt_int),
+    F(GENERAL_LOOKASIDE, TotalAllocates, dt_int),
+    F(GENERAL_LOOKASIDE, AllocateMisses, dt_int),
+    F(GENERAL_LOOKASIDE, TotalFrees, dt_int),
+    F(GENERAL_LOOKASIDE, FreeMisses, dt_int),
+    F(GENERAL_LOOKASIDE, Type, dt_int),
+    F(GENERAL_LOOKASIDE, Tag, dt_int),
+    F(GENERAL_LOOKASIDE, Size, dt_int),
+    F(GENERAL_LOOKASIDE, Allocate, dt_code),
+    F(GENERAL_LOOKASIDE, Free, dt_code),
     {0},
 };
 static const struct dt_field ustr_fields[] = {
-    F(UNICODE_STRING, Length, dt_int), F(UNICODE_STRING, MaximumLength, dt_int),
-    F(UNICODE_STRING, Buffer, dt_ptr), {0},
+    F(UNICODE_STRING, Length, dt_int),
+    F(UNICODE_STRING, MaximumLength, dt_int),
+    F(UNICODE_STRING, Buffer, dt_ptr),
+    {0},
 };
 static const struct dt_field list_fields[] = {
-    F(LIST_ENTRY, Flink, dt_ptr), F(LIST_ENTRY, Blink, dt_ptr), {0},
+    F(LIST_ENTRY, Flink, dt_ptr),
+    F(LIST_ENTRY, Blink, dt_ptr),
+    {0},
 };
 static const struct dt_field iosb_fields[] = {
-    F(IO_STATUS_BLOCK, Status, dt_int), F(IO_STATUS_BLOCK, Information, dt_int), {0},
+    F(IO_STATUS_BLOCK, Status, dt_int),
+    F(IO_STATUS_BLOCK, Information, dt_int),
+    {0},
 };
 /* The 16 bytes before a small pool block (src/ex/pool_impl.h). */
 static const struct dt_field pool_header_fields[] = {
@@ -171,7 +222,9 @@ static void field(struct insp *c, const struct dt_field *f, const uint8_t *obj, 
     case dt_int:
         fprintf(c->out, "0x%llx (0n%llu)\n", (unsigned long long)v, (unsigned long long)v);
         break;
-    case dt_ptr: fprintf(c->out, "0x%s\n", INSP_ADDR(v)); break;
+    case dt_ptr:
+        fprintf(c->out, "0x%s\n", INSP_ADDR(v));
+        break;
     case dt_code:
         insp_symbol(v, text, sizeof(text));
         fprintf(c->out, "0x%s %s\n", INSP_ADDR(v), v ? text : "");
@@ -193,7 +246,8 @@ static void mdl_pfns(struct insp *c, const MDL *m, uint64_t va)
     uint64_t ps = c->sys->mm.page_size;
     uint64_t start = (uintptr_t)m->StartVa + m->ByteOffset;
     uint64_t pages = ((start & (ps - 1)) + m->ByteCount + ps - 1) / ps;
-    fprintf(c->out, "   PFN array (%llu page%s):", (unsigned long long)pages, pages == 1 ? "" : "s");
+    fprintf(c->out, "   PFN array (%llu page%s):", (unsigned long long)pages,
+            pages == 1 ? "" : "s");
     for (uint64_t i = 0; i < pages && i < 64; i++) {
         uint64_t pfn;
         if (insp_read(c->sys, va + sizeof(MDL) + i * 8, &pfn, 8) != 8) {

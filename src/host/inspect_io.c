@@ -17,13 +17,33 @@
 #include "io/io_impl.h"
 
 static const char *const major_names[IRP_MJ_MAXIMUM_FUNCTION + 1] = {
-    "IRP_MJ_CREATE", "IRP_MJ_CREATE_NAMED_PIPE", "IRP_MJ_CLOSE", "IRP_MJ_READ", "IRP_MJ_WRITE",
-    "IRP_MJ_QUERY_INFORMATION", "IRP_MJ_SET_INFORMATION", "IRP_MJ_QUERY_EA", "IRP_MJ_SET_EA",
-    "IRP_MJ_FLUSH_BUFFERS", "IRP_MJ_QUERY_VOLUME_INFORMATION", "IRP_MJ_SET_VOLUME_INFORMATION",
-    "IRP_MJ_DIRECTORY_CONTROL", "IRP_MJ_FILE_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CONTROL",
-    "IRP_MJ_INTERNAL_DEVICE_CONTROL", "IRP_MJ_SHUTDOWN", "IRP_MJ_LOCK_CONTROL", "IRP_MJ_CLEANUP",
-    "IRP_MJ_CREATE_MAILSLOT", "IRP_MJ_QUERY_SECURITY", "IRP_MJ_SET_SECURITY", "IRP_MJ_POWER",
-    "IRP_MJ_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CHANGE", "IRP_MJ_QUERY_QUOTA", "IRP_MJ_SET_QUOTA",
+    "IRP_MJ_CREATE",
+    "IRP_MJ_CREATE_NAMED_PIPE",
+    "IRP_MJ_CLOSE",
+    "IRP_MJ_READ",
+    "IRP_MJ_WRITE",
+    "IRP_MJ_QUERY_INFORMATION",
+    "IRP_MJ_SET_INFORMATION",
+    "IRP_MJ_QUERY_EA",
+    "IRP_MJ_SET_EA",
+    "IRP_MJ_FLUSH_BUFFERS",
+    "IRP_MJ_QUERY_VOLUME_INFORMATION",
+    "IRP_MJ_SET_VOLUME_INFORMATION",
+    "IRP_MJ_DIRECTORY_CONTROL",
+    "IRP_MJ_FILE_SYSTEM_CONTROL",
+    "IRP_MJ_DEVICE_CONTROL",
+    "IRP_MJ_INTERNAL_DEVICE_CONTROL",
+    "IRP_MJ_SHUTDOWN",
+    "IRP_MJ_LOCK_CONTROL",
+    "IRP_MJ_CLEANUP",
+    "IRP_MJ_CREATE_MAILSLOT",
+    "IRP_MJ_QUERY_SECURITY",
+    "IRP_MJ_SET_SECURITY",
+    "IRP_MJ_POWER",
+    "IRP_MJ_SYSTEM_CONTROL",
+    "IRP_MJ_DEVICE_CHANGE",
+    "IRP_MJ_QUERY_QUOTA",
+    "IRP_MJ_SET_QUOTA",
     "IRP_MJ_PNP",
 };
 
@@ -93,9 +113,12 @@ static void print_flags(FILE *out, ULONG f)
         ULONG bit;
         const char *name;
     } names[] = {
-        {DO_BUFFERED_IO, "DO_BUFFERED_IO"},   {DO_DIRECT_IO, "DO_DIRECT_IO"},
-        {DO_EXCLUSIVE, "DO_EXCLUSIVE"},       {DO_DEVICE_INITIALIZING, "DO_DEVICE_INITIALIZING"},
-        {DO_POWER_PAGABLE, "DO_POWER_PAGABLE"}, {DO_BUS_ENUMERATED_DEVICE, "DO_BUS_ENUMERATED_DEVICE"},
+        {DO_BUFFERED_IO, "DO_BUFFERED_IO"},
+        {DO_DIRECT_IO, "DO_DIRECT_IO"},
+        {DO_EXCLUSIVE, "DO_EXCLUSIVE"},
+        {DO_DEVICE_INITIALIZING, "DO_DEVICE_INITIALIZING"},
+        {DO_POWER_PAGABLE, "DO_POWER_PAGABLE"},
+        {DO_BUS_ENUMERATED_DEVICE, "DO_BUS_ENUMERATED_DEVICE"},
     };
     fprintf(out, "Flags: %08x", (unsigned)f);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -114,9 +137,8 @@ int insp_devobj(struct insp *c)
     char drv[96];
     driver_name(d, drv, sizeof(drv));
     struct _DEVOBJ_EXTENSION *x = io_devext(d);
-    fprintf(c->out, "Device object (%s) is for:\n %s %s DriverObject %s\n",
-            INSP_ADDR((uintptr_t)d), x->name[0] ? x->name : "(unnamed)", drv,
-            INSP_ADDR((uintptr_t)d->DriverObject));
+    fprintf(c->out, "Device object (%s) is for:\n %s %s DriverObject %s\n", INSP_ADDR((uintptr_t)d),
+            x->name[0] ? x->name : "(unnamed)", drv, INSP_ADDR((uintptr_t)d->DriverObject));
     fprintf(c->out, "Current Irp %s RefCount %d Type %08x StackSize %d\n",
             INSP_ADDR((uintptr_t)d->CurrentIrp), (int)d->ReferenceCount, (unsigned)d->DeviceType,
             d->StackSize);
@@ -216,9 +238,11 @@ int insp_irp(struct insp *c)
     bool done = irp.CurrentLocation > irp.StackCount;
     fprintf(c->out, "Irp is active with %d stacks %d is current (= %s)\n", irp.StackCount,
             irp.CurrentLocation, INSP_ADDR((uintptr_t)irp.Tail.Overlay.CurrentStackLocation));
-    fprintf(c->out, " Mdl=%s: %s SystemBuffer=%s UserBuffer=%s\n", INSP_ADDR((uintptr_t)irp.MdlAddress),
-            done ? "No stack location current (not yet sent or finished)." : "",
-            INSP_ADDR((uintptr_t)irp.AssociatedIrp.SystemBuffer), INSP_ADDR((uintptr_t)irp.UserBuffer));
+    fprintf(c->out, " Mdl=%s SystemBuffer=%s UserBuffer=%s\n", INSP_ADDR((uintptr_t)irp.MdlAddress),
+            INSP_ADDR((uintptr_t)irp.AssociatedIrp.SystemBuffer),
+            INSP_ADDR((uintptr_t)irp.UserBuffer));
+    if (done)
+        fprintf(c->out, " No stack location is current (not sent yet, or completed)\n");
     fprintf(c->out, " Flags = %08x  Status %08x  Information %llx  RequestorMode %s%s%s\n",
             (unsigned)irp.Flags, (unsigned)irp.IoStatus.Status,
             (unsigned long long)irp.IoStatus.Information, irp.RequestorMode ? "User" : "Kernel",

@@ -23,9 +23,9 @@ static const char *irql_name(unsigned irql)
     if (irql <= ke_max_device_irql)
         return "device IRQL";
     return irql == ke_synch_level ? "SYNCH_LEVEL"
-           : irql == 13          ? "CLOCK_LEVEL"
-           : irql == 14          ? "IPI_LEVEL"
-                                 : "HIGH_LEVEL";
+           : irql == 13           ? "CLOCK_LEVEL"
+           : irql == 14           ? "IPI_LEVEL"
+                                  : "HIGH_LEVEL";
 }
 
 int insp_analyze(struct insp *c)
@@ -76,8 +76,8 @@ int insp_dpcs(struct insp *c)
             }
             char fn[256];
             insp_symbol((uintptr_t)k.DeferredRoutine, fn, sizeof(fn));
-            fprintf(c->out, "%2u: %-9s %s %s\n", p, k.Importance == HighImportance ? "High" : "Normal",
-                    INSP_ADDR(d), fn);
+            fprintf(c->out, "%2u: %-9s %s %s\n", p,
+                    k.Importance == HighImportance ? "High" : "Normal", INSP_ADDR(d), fn);
             total++;
             d = k.DpcListEntry.Next ? (uintptr_t)k.DpcListEntry.Next - offsetof(KDPC, DpcListEntry)
                                     : 0;

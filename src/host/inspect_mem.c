@@ -18,7 +18,7 @@ static void pte_flags(uint64_t pte, char *buf, size_t len)
         unsigned bit;
         const char *name;
     } names[] = {
-        {mm_pte_valid, "valid"},       {mm_pte_write, "write"}, {mm_pte_exec, "exec"},
+        {mm_pte_valid, "valid"},       {mm_pte_write, "write"},     {mm_pte_exec, "exec"},
         {mm_pte_pageable, "pageable"}, {mm_pte_trimmed, "trimmed"}, {mm_pte_guard, "guard"},
         {mm_pte_user, "user"},         {mm_pte_io, "io"},
     };

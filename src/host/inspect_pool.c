@@ -32,13 +32,12 @@ static void tag4(uint32_t tag, char out[5])
 
 static const char *owner_name(struct ex *ex, uint16_t owner)
 {
-    return owner && owner < ex->nowners ? ex->owner_name[owner] : "kernel";
+    return owner && owner <= ex->nowners ? ex->owner_name[owner] : "kernel";
 }
 
 /* Walks a copy of the page (a paged-pool page may be trimmed); cookies are
  * computed from the real addresses. */
-static int small_page(struct insp *c, const uint8_t *page, uint64_t pva, uint64_t va,
-                      unsigned kind)
+static int small_page(struct insp *c, const uint8_t *page, uint64_t pva, uint64_t va, unsigned kind)
 {
     struct ex *ex = &c->sys->ex;
     fprintf(c->out, "Pool page %s region is %s\n", INSP_ADDR(va), kind_names[kind]);
@@ -47,14 +46,15 @@ static int small_page(struct insp *c, const uint8_t *page, uint64_t pva, uint64_
         const struct ex_hdr *h = (const struct ex_hdr *)(page + (size_t)off * ex_unit);
         uint64_t real = pva + (uint64_t)off * ex_unit;
         unsigned u = off ? hdr_size(h) : 1;
-        if (u == 0 || off + u > ex->page_units || h->cookie != hdr_cookie(ex, (const void *)(uintptr_t)real)) {
+        if (u == 0 || off + u > ex->page_units ||
+            h->cookie != hdr_cookie(ex, (const void *)(uintptr_t)real)) {
             fprintf(c->out, " %s corrupt pool header (size %u units): walk stops\n",
                     INSP_ADDR(real), u);
             return 0;
         }
         bool here = va >= real && va < real + (uint64_t)u * ex_unit;
-        const char *state = off == 0               ? "(page header)"
-                            : h->type == 0          ? "(Free)"
+        const char *state = off == 0                  ? "(page header)"
+                            : h->type == 0            ? "(Free)"
                             : h->type & ex_hdr_cached ? "(Free, cached)"
                                                       : "(Allocated)";
         char t[5];
@@ -86,9 +86,8 @@ static int big_block(struct insp *c, uint64_t va, uint64_t idx)
     tag4(b.tag, t);
     fprintf(c->out, "%s is inside a big pool allocation of %s\n", INSP_ADDR(va),
             kind_names[b.kind < ex_kind_count ? b.kind : 0]);
-    fprintf(c->out, "*%s size: %llx (%u pages)  (Allocated) *%s  (owner %s)\n",
-            INSP_ADDR(b.va), (unsigned long long)b.bytes, b.pages, t,
-            owner_name(ex, b.owner));
+    fprintf(c->out, "*%s size: %llx (%u pages)  (Allocated) *%s  (owner %s)\n", INSP_ADDR(b.va),
+            (unsigned long long)b.bytes, b.pages, t, owner_name(ex, b.owner));
     return 0;
 }
 

@@ -95,8 +95,8 @@ static void pop(struct tw_state *s, unsigned p)
     c->depth--;
     tw_slice(&s->w, false, tw_pid_machine, p, NULL, NULL, NULL);
     if (c->depth < tw_max_depth && c->stack[c->depth].kind == tw_isr)
-        tw_slice(&s->w, false, tw_line_pid(&s->w, c->stack[c->depth].line), tw_tid_interrupts,
-                 NULL, NULL, NULL);
+        tw_slice(&s->w, false, tw_line_pid(&s->w, c->stack[c->depth].line), tw_tid_interrupts, NULL,
+                 NULL, NULL);
 }
 
 /* Ends the innermost open slice of kind on p and whatever is above it. */
@@ -167,9 +167,10 @@ static void dma(struct tw_state *s, const struct ke_trace_rec *r)
     if (r->kind == ke_ev_dma_bus) {
         tw_begin_event(&s->w, "i", pid, tw_tid_bus);
         fprintf(s->w.out,
-                ",\"s\":\"t\",\"cat\":\"bus\",\"name\":\"bus %s %u B\",\"args\":{\"logical\":\"0x%" PRIx64
-                "\"}",
-                dir == hal_dir_from_device ? "write to memory" : "read from memory", bytes, r->arg2);
+                ",\"s\":\"t\",\"cat\":\"bus\",\"name\":\"bus %s %u "
+                "B\",\"args\":{\"logical\":\"0x%" PRIx64 "\"}",
+                dir == hal_dir_from_device ? "write to memory" : "read from memory", bytes,
+                r->arg2);
         tw_end_event(&s->w);
         return;
     }
@@ -186,7 +187,8 @@ static void dma(struct tw_state *s, const struct ke_trace_rec *r)
         *x = (struct tw_xfer){adapter, first, pid, ++s->next_xfer_id, ""};
         snprintf(x->name, sizeof(x->name), "DMA %s %u B", dname, bytes);
         snprintf(args, sizeof(args),
-                 "{\"adapter\":%u,\"logical\":\"0x%" PRIx64 "\",\"first_register\":%u,\"bytes\":%u}",
+                 "{\"adapter\":%u,\"logical\":\"0x%" PRIx64
+                 "\",\"first_register\":%u,\"bytes\":%u}",
                  adapter, r->arg2, first, bytes);
         tw_begin_event(&s->w, "b", pid, tw_tid_bus);
         fprintf(s->w.out, ",\"cat\":\"dma\",\"id\":\"0x%" PRIx64 "\",\"name\":", x->id);
@@ -249,13 +251,17 @@ static void one(struct tw_state *s, const struct ke_trace_rec *r)
         snprintf(name, sizeof(name), "IRQL CPU %u", p);
         tw_counter(&s->w, tw_pid_machine, name, "irql", (int64_t)r->arg);
         break;
-    case ke_ev_switch_thread: switch_thread(s, p, (uint32_t)r->arg); break;
+    case ke_ev_switch_thread:
+        switch_thread(s, p, (uint32_t)r->arg);
+        break;
     case ke_ev_dpc:
         o.kind = tw_dpc;
         snprintf(o.name, sizeof(o.name), "DPC %s", tw_symbol(&s->w, r->arg));
         push(s, p, &o);
         break;
-    case ke_ev_dpc_end: pop_kind(s, p, tw_dpc); break;
+    case ke_ev_dpc_end:
+        pop_kind(s, p, tw_dpc);
+        break;
     case ke_ev_isr:
         o.kind = tw_isr;
         o.line = (unsigned)r->arg;
@@ -265,7 +271,9 @@ static void one(struct tw_state *s, const struct ke_trace_rec *r)
         tw_slice(&s->w, true, tw_line_pid(&s->w, o.line), tw_tid_interrupts, "interrupt", o.name,
                  name);
         break;
-    case ke_ev_isr_end: pop_kind(s, p, tw_isr); break;
+    case ke_ev_isr_end:
+        pop_kind(s, p, tw_isr);
+        break;
     case ke_ev_dispatch:
         note_thread(s, r);
         o.kind = tw_dispatch;
@@ -275,21 +283,28 @@ static void one(struct tw_state *s, const struct ke_trace_rec *r)
                  tw_symbol(&s->w, r->arg));
         push(s, p, &o);
         break;
-    case ke_ev_dispatch_end: pop_kind(s, p, tw_dispatch); break;
+    case ke_ev_dispatch_end:
+        pop_kind(s, p, tw_dispatch);
+        break;
     case ke_ev_dma_map:
     case ke_ev_dma_unmap:
-    case ke_ev_dma_bus: dma(s, r); break;
+    case ke_ev_dma_bus:
+        dma(s, r);
+        break;
     case ke_ev_mapregs:
         for (const struct hal_adapter *a = s->w.sys->hal.adapters; a; a = a->next)
             if ((uintptr_t)&a->regs == r->arg)
-                tw_counter(&s->w, tw_adapter_pid(&s->w, a->id), "map registers in use",
-                           "allocated", (int64_t)r->arg2);
+                tw_counter(&s->w, tw_adapter_pid(&s->w, a->id), "map registers in use", "allocated",
+                           (int64_t)r->arg2);
         break;
-    case ke_ev_pool: pool(s, r); break;
+    case ke_ev_pool:
+        pool(s, r);
+        break;
     case ke_ev_irps:
         tw_counter(&s->w, tw_pid_machine, "outstanding IRPs", "irps", (int64_t)r->arg);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -328,9 +343,10 @@ int wdmsim_trace_write(wdmsim *sim, FILE *out)
     s->w = (struct tw){.out = out, .sys = sys, .first = true};
     uint64_t made = t->count + t->observed;
     uint64_t kept = made < t->cap ? made : t->cap;
-    fprintf(out, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"wdmsim\","
-                 "\"seed\":%llu,\"records\":%llu,\"kept\":%llu,\"truncated\":%s},\n"
-                 "\"traceEvents\":[",
+    fprintf(out,
+            "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"wdmsim\","
+            "\"seed\":%llu,\"records\":%llu,\"kept\":%llu,\"truncated\":%s},\n"
+            "\"traceEvents\":[",
             (unsigned long long)sys->machine.seed, (unsigned long long)made,
             (unsigned long long)kept, kept < made ? "true" : "false");
     tw_tracks(&s->w);

@@ -62,6 +62,11 @@ struct io {
     uint64_t cancel_lock;             /* KSPIN_LOCK of IoAcquireCancelSpinLock */
     uint64_t irps_live;
     struct io_irps *irp_state;        /* host-side IRP records */
+    struct io_stats {                 /* run statistics (wdmsim run's summary) */
+        uint64_t completed, failed, cancelled; /* IoCompleteRequest calls, by outcome */
+        uint64_t reads, writes;                /* successful IRP_MJ_READ / IRP_MJ_WRITE */
+        uint64_t read_bytes, written_bytes;    /* their IoStatus.Information */
+    } stats;
 };
 
 int io_init(struct io *io);
@@ -87,6 +92,13 @@ int io_pnp_start_all(struct io *io);
 /* STOP then REMOVE for every started device, last started first; checks
  * the I/O-space mappings of each removed device. 0, or -1 when stopped. */
 int io_pnp_remove_all(struct io *io);
+/* For reports: the service bound to machine device `index` (NULL when no
+ * loaded driver serves it) and whether its START ever succeeded. */
+const char *io_pnp_service(struct io *io, unsigned index, bool *started);
+/* The machine device behind a PDO (or a device attached above it), NULL if
+ * none: the HAL binds IoGetDmaAdapter's adapter to it (weak reference in
+ * src/hal/dma_api.c). */
+struct wdmsim_dev *io_pnp_hw_of_pdo(struct _DEVICE_OBJECT *pdo);
 /* The FDO stack top of machine device `index` (NULL if none started). */
 struct _DEVICE_OBJECT *io_pnp_device(struct io *io, unsigned index);
 
@@ -116,6 +128,12 @@ int32_t io_request(struct _DEVICE_OBJECT *dev, uint8_t major, uint32_t code, voi
 int32_t io_request_submit(struct _DEVICE_OBJECT *dev, void *file, uint8_t major, uint32_t code,
                           void *in, uint32_t in_len, void *out, uint32_t out_len, int mode,
                           void *event, void *iosb, void **irp_out);
+/* The same with the byte offset of a READ or WRITE (Parameters.Read.
+ * ByteOffset: the OVERLAPPED's Offset/OffsetHigh of ReadFile/WriteFile). */
+int32_t io_request_submit_at(struct _DEVICE_OBJECT *dev, void *file, uint8_t major, uint32_t code,
+                             void *in, uint32_t in_len, void *out, uint32_t out_len,
+                             int64_t byte_offset, int mode, void *event, void *iosb,
+                             void **irp_out);
 
 /* ---- apps (app.c, win32_*.c): the user-mode front ------------------------------------
  * Runs an app's main (ms_abi int main(int, char **), from its loaded image)

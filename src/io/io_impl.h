@@ -67,6 +67,7 @@ struct io_devnode {
     struct io_driver *driver; /* bound function driver */
     enum io_devnode_state state;
     PCM_RESOURCE_LIST raw, translated;
+    bool ever_started; /* START succeeded once (reports after REMOVE) */
 };
 
 /* ---- the user-mode front (app.c, win32_*.c) -------------------------------------- */

@@ -375,6 +375,27 @@ static void last_stage(struct sys *sys, PIRP irp, struct irp_rec *r)
     (void)sys;
 }
 
+/* Run statistics: the outcome, and the bytes of reads and writes. */
+static void count_completion(struct io_stats *s, PIRP irp)
+{
+    NTSTATUS st = irp->IoStatus.Status;
+    s->completed++;
+    if (st == STATUS_CANCELLED)
+        s->cancelled++;
+    else if (!NT_SUCCESS(st))
+        s->failed++;
+    if (!NT_SUCCESS(st) || irp->CurrentLocation > irp->StackCount)
+        return;
+    UCHAR major = IoGetCurrentIrpStackLocation(irp)->MajorFunction;
+    if (major == IRP_MJ_READ) {
+        s->reads++;
+        s->read_bytes += irp->IoStatus.Information;
+    } else if (major == IRP_MJ_WRITE) {
+        s->writes++;
+        s->written_bytes += irp->IoStatus.Information;
+    }
+}
+
 NTKERNELAPI VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     (void)PriorityBoost;
@@ -396,6 +417,7 @@ NTKERNELAPI VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         vf_fire(&rule_cancel_set, (uint64_t)(uintptr_t)Irp->CancelRoutine, (uint64_t)(uintptr_t)Irp,
                 0, "[IRP %p] IoCompleteRequest with cancel routine %p still set", (void *)Irp,
                 (void *)Irp->CancelRoutine);
+    count_completion(&sys->io.stats, Irp);
     if (r) {
         r->completed = true;
         PIO_STACK_LOCATION base = (PIO_STACK_LOCATION)(Irp + 1);

@@ -13,8 +13,13 @@
  * processors).
  * Invariants: a node is started only after AddDevice succeeded; REMOVE is
  * sent only to started or stopped nodes, last started first.
+ * Bus Master is set with the decode bits for PCI devices (devices/README.md
+ * 2: Windows' PCI driver enables it before START), and io_pnp_hw_of_pdo
+ * tells the HAL which device model sits behind a PDO, so that
+ * IoGetDmaAdapter(Pdo, ...) binds the adapter the model's bus accesses go
+ * through (src/hal/device_dma.c).
  * Not modelled: QUERY_* IRPs, resource arbitration and rebalancing, power,
- * surprise removal, bus master enable (left to the DMA work).
+ * surprise removal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -194,15 +199,17 @@ static void start_node(void *arg)
         return;
     n->state = io_node_added;
     if (machine_device_is_pci(n->hw)) {
-        uint32_t cmd = pci_config_read(n->hw, 0x04, 2) | pci_cmd_io | pci_cmd_memory;
+        uint32_t cmd =
+            pci_config_read(n->hw, 0x04, 2) | pci_cmd_io | pci_cmd_memory | pci_cmd_bus_master;
         pci_config_write(n->hw, 0x04, 2, cmd);
     }
     n->raw = build_list(n, false);
     n->translated = build_list(n, true);
     NTSTATUS st = send_pnp(n->pdo, IRP_MN_START_DEVICE, n);
-    if (NT_SUCCESS(st))
+    if (NT_SUCCESS(st)) {
         n->state = io_node_started;
-    else
+        n->ever_started = true;
+    } else
         fprintf(stderr, "wdmsim: %s: IRP_MN_START_DEVICE failed with %#x\n",
                 machine_device_config_of(n->hw)->name, (unsigned)st);
 }
@@ -275,6 +282,32 @@ int io_pnp_remove_all(struct io *io)
             return -1;
     }
     return 0;
+}
+
+const char *io_pnp_service(struct io *io, unsigned index, bool *started)
+{
+    *started = false;
+    if (index >= io->ndevnodes || !io->devnodes[index].driver)
+        return NULL;
+    *started = io->devnodes[index].ever_started;
+    return io->devnodes[index].driver->service;
+}
+
+struct wdmsim_dev *io_pnp_hw_of_pdo(PDEVICE_OBJECT pdo)
+{
+    /* Drivers pass their PDO; a device attached above it is accepted too. */
+    struct io *io = &sys_get()->io;
+    if (!pdo)
+        return NULL;
+    for (unsigned i = 0; i < io->ndevnodes; i++) {
+        struct io_devnode *n = &io->devnodes[i];
+        if (!n->pdo)
+            continue;
+        for (PDEVICE_OBJECT d = n->pdo; d; d = d->AttachedDevice)
+            if (d == pdo)
+                return n->hw;
+    }
+    return NULL;
 }
 
 PDEVICE_OBJECT io_pnp_device(struct io *io, unsigned index)

@@ -127,6 +127,15 @@ int32_t io_request_submit(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_
                           uint32_t in_len, void *out, uint32_t out_len, int mode, void *event,
                           void *iosb, void **irp_out)
 {
+    return io_request_submit_at(dev, file, major, code, in, in_len, out, out_len, 0, mode, event,
+                                iosb, irp_out);
+}
+
+int32_t io_request_submit_at(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_t code,
+                             void *in, uint32_t in_len, void *out, uint32_t out_len,
+                             int64_t byte_offset, int mode, void *event, void *iosb,
+                             void **irp_out)
+{
     PDEVICE_OBJECT top = io_device_top(dev);
     PIRP irp = io_irp_alloc(top->StackSize, true);
     if (irp_out)
@@ -142,6 +151,8 @@ int32_t io_request_submit(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_
         st = build(irp, top, major, code, in, in_len, out, out_len, mode);
     else
         IoGetNextIrpStackLocation(irp)->MajorFunction = major; /* CREATE, CLEANUP, CLOSE */
+    if (major == IRP_MJ_READ || major == IRP_MJ_WRITE)
+        IoGetNextIrpStackLocation(irp)->Parameters.Read.ByteOffset.QuadPart = byte_offset;
     if (!NT_SUCCESS(st)) {
         /* Nothing reached a driver: undo as completion would. */
         irp->IoStatus.Status = st;
@@ -152,6 +163,7 @@ int32_t io_request_submit(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_
     }
     irp->UserEvent = event;
     irp->UserIosb = iosb;
+    hal_xferlog_irp(&sys_get()->hal, irp, top, major, code, in, in_len, out, out_len);
     return IoCallDriver(top, irp);
 }
 

@@ -12,8 +12,11 @@
  * context and signals hEvent (or the handle's own event).
  * Every export enters the kernel through ke_gate (src/ke/process.c).
  * Spec: spec/io.md 3, 4; docs/apps.md.
- * Not modelled: access checks of the handle against FILE_*_ACCESS, byte
- * offsets, file systems (names other than \\.\X), I/O completion ports.
+ * ReadFile / WriteFile pass the OVERLAPPED's Offset/OffsetHigh as the IRP's
+ * ByteOffset (0 without an OVERLAPPED), overlapped handle or not.
+ * Not modelled: access checks of the handle against FILE_*_ACCESS, the
+ * current file position of synchronous handles, file systems (names other
+ * than \\.\X), I/O completion ports.
  */
 #include <string.h>
 
@@ -50,13 +53,14 @@ static HANDLE handle_new(struct io_process *st, enum io_handle_kind kind, void *
 
 /* One synchronous request on the app's thread: waits for the IRP. */
 static NTSTATUS sync_request(struct io_file *f, uint8_t major, uint32_t code, void *in,
-                             uint32_t in_len, void *out, uint32_t out_len, uint64_t *info)
+                             uint32_t in_len, void *out, uint32_t out_len, int64_t offset,
+                             uint64_t *info)
 {
     KEVENT ev;
     IO_STATUS_BLOCK iosb = {.Status = STATUS_PENDING};
     KeInitializeEvent(&ev, NotificationEvent, FALSE);
-    NTSTATUS st = io_request_submit(f->dev, f->file_object, major, code, in, in_len, out, out_len,
-                                    UserMode, &ev, &iosb, NULL);
+    NTSTATUS st = io_request_submit_at(f->dev, f->file_object, major, code, in, in_len, out,
+                                       out_len, offset, UserMode, &ev, &iosb, NULL);
     if (st == STATUS_PENDING) {
         KeWaitForSingleObject(&ev, UserRequest, UserMode, FALSE, NULL);
         st = iosb.Status;
@@ -114,10 +118,11 @@ static uint64_t do_io(void *arg)
     }
     if (c->done && !c->ov)
         *c->done = 0;
+    int64_t offset = c->ov ? (int64_t)(c->ov->Offset | (uint64_t)c->ov->OffsetHigh << 32) : 0;
     if (!f->overlapped || !c->ov) {
         uint64_t info = 0;
-        NTSTATUS s =
-            sync_request(f, c->major, c->code, c->in, c->in_len, c->out, c->out_len, &info);
+        NTSTATUS s = sync_request(f, c->major, c->code, c->in, c->in_len, c->out, c->out_len,
+                                  offset, &info);
         if (c->done)
             *c->done = (DWORD)info;
         if (!NT_SUCCESS(s)) {
@@ -141,8 +146,9 @@ static uint64_t do_io(void *arg)
     c->ov->InternalHigh = 0;
     KeClearEvent(ev);
     void *irp = NULL;
-    NTSTATUS s = io_request_submit(f->dev, f->file_object, c->major, c->code, c->in, c->in_len,
-                                   c->out, c->out_len, UserMode, ev, &c->ov->Internal, &irp);
+    NTSTATUS s = io_request_submit_at(f->dev, f->file_object, c->major, c->code, c->in,
+                                      c->in_len, c->out, c->out_len, offset, UserMode, ev,
+                                      &c->ov->Internal, &irp);
     if (s == STATUS_PENDING) {
         q->irp = irp;
         q->ov = (OVERLAPPED_WDMSIM *)c->ov;
@@ -315,7 +321,7 @@ static uint64_t do_open(void *arg)
     f->done = done;
     f->overlapped = (c->flags & FILE_FLAG_OVERLAPPED) != 0;
     uint64_t info;
-    NTSTATUS s = sync_request(f, IRP_MJ_CREATE, 0, NULL, 0, NULL, 0, &info);
+    NTSTATUS s = sync_request(f, IRP_MJ_CREATE, 0, NULL, 0, NULL, 0, 0, &info);
     if (!NT_SUCCESS(s)) {
         st->handle[(uintptr_t)h / 4 - 1].kind = io_handle_free;
         ExFreePoolWithTag(done, io_tag_event);
@@ -360,8 +366,8 @@ static void close_file(struct io_file *f)
 {
     uint64_t info;
     cancel_all(f, true);
-    sync_request(f, IRP_MJ_CLEANUP, 0, NULL, 0, NULL, 0, &info);
-    sync_request(f, IRP_MJ_CLOSE, 0, NULL, 0, NULL, 0, &info);
+    sync_request(f, IRP_MJ_CLEANUP, 0, NULL, 0, NULL, 0, 0, &info);
+    sync_request(f, IRP_MJ_CLOSE, 0, NULL, 0, NULL, 0, 0, &info);
     ExFreePoolWithTag(f->done, io_tag_event);
     ExFreePoolWithTag(f->file_object, io_tag_file);
     ExFreePoolWithTag(f, io_tag_file);

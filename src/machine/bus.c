@@ -6,6 +6,7 @@
  * the machine unless the config pins them (barN = ADDRESS), ISA port ranges
  * from the model's default or the config (port = BASE); IRQ lines (PCI:
  * level, shareable; ISA: edge, exclusive); DMA channels (ISA).
+ * Fixed decoders come first: the 8237 pair's ports (spec/i8237.md 2).
  * Config checks (input errors naming file:line): overlapping port or memory
  * ranges, a BAR that is misaligned, beyond 4 GiB or on RAM, an IRQ or DMA
  * channel out of range or shared where it cannot be.
@@ -374,11 +375,30 @@ static uint64_t ones(unsigned width)
     return width >= 8 ? ~0ULL : (1ULL << (8 * width)) - 1;
 }
 
+/* Fixed decoders: motherboard chips at fixed ports, ahead of the devices.
+ * The 8237 pair answers byte accesses to its ports (0x00-0x0F, 0x81-0x8F,
+ * 0xC0-0xDF, EISA 0x48x); it has an 8-bit data bus, so a wider access there
+ * is not decoded and ends as an unclaimed port. Returns true if served. */
+static bool fixed_port(struct machine *m, uint64_t port, unsigned width, bool write,
+                       uint64_t *value)
+{
+    if (width != 1 || port >= bus_io_limit || !i8237_decodes(&m->dma, (uint16_t)port))
+        return false;
+    uint8_t v = (uint8_t)*value;
+    if (write)
+        i8237_port_write(&m->dma, (uint16_t)port, v);
+    else if (i8237_port_read(&m->dma, (uint16_t)port, &v))
+        *value = v;
+    return true;
+}
+
 static int access(struct machine *m, bool io, uint64_t addr, unsigned width, bool write,
                   uint64_t *value)
 {
     unsigned region;
     uint64_t off;
+    if (io && fixed_port(m, addr, width, write, value))
+        return 0;
     struct wdmsim_dev *d = decode(m, io, addr, &region, &off);
     if (!d) {
         if (!write)

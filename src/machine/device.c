@@ -107,6 +107,9 @@ int machine_devices_create(struct machine *m, struct machine_error *err)
         if (d->model->reset)
             d->model->reset(d->state);
     }
+    /* A booted machine's 8237 moves units as virtual time passes, so slave
+     * devices need not call wdmsim_dma_run themselves (spec/i8237.md 6). */
+    i8237_use_clock(&m->dma, &m->clock, i8237_isa_unit_ns, 1);
     return 0;
 fail:
     machine_devices_destroy(m);

@@ -27,6 +27,9 @@ struct machine;
 struct vclock;
 
 enum {
+    /* Virtual time per unit on a booted machine: about an ISA DMA cycle
+     * (spec/i8237.md 9 leaves the rate open; it moves race windows only). */
+    i8237_isa_unit_ns = 500,
     i8237_channels = 8,
     i8237_cascade_channel = 4, /* DMA2 channel 0: DMA1's request enters here */
 };

@@ -389,12 +389,9 @@ static void test_ist_tc_stop(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ist_stream_vectors),
-        cmocka_unit_test(test_ist_registers),
-        cmocka_unit_test(test_ist_capture_autoinit),
-        cmocka_unit_test(test_ist_playback_16bit),
-        cmocka_unit_test(test_ist_refusals_and_overrun),
-        cmocka_unit_test(test_ist_tc_stop),
+        cmocka_unit_test(test_ist_stream_vectors),       cmocka_unit_test(test_ist_registers),
+        cmocka_unit_test(test_ist_capture_autoinit),     cmocka_unit_test(test_ist_playback_16bit),
+        cmocka_unit_test(test_ist_refusals_and_overrun), cmocka_unit_test(test_ist_tc_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -384,8 +384,8 @@ static void test_pkd_knobs(void **state)
     assert_int_equal(write(fd, "123456789", 9), 9);
     close(fd);
     char text[200];
-    snprintf(text, sizeof(text), "[device pkd0]\nmodel = pktdisk\ncapacity_sectors = 4\nimage = %s\n",
-             img);
+    snprintf(text, sizeof(text),
+             "[device pkd0]\nmodel = pktdisk\ncapacity_sectors = 4\nimage = %s\n", img);
     struct dt t;
     dt_boot(&t, text, "pkd0", 1);
     uint8_t s0[512];
@@ -402,14 +402,10 @@ static void test_pkd_knobs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pkd_identity),
-        cmocka_unit_test(test_pkd_write_read),
-        cmocka_unit_test(test_pkd_go_checks),
-        cmocka_unit_test(test_pkd_busy_and_reset),
-        cmocka_unit_test(test_pkd_dma_error),
-        cmocka_unit_test(test_pkd_injected_media_error),
-        cmocka_unit_test(test_pkd_access_rules),
-        cmocka_unit_test(test_pkd_knobs),
+        cmocka_unit_test(test_pkd_identity),     cmocka_unit_test(test_pkd_write_read),
+        cmocka_unit_test(test_pkd_go_checks),    cmocka_unit_test(test_pkd_busy_and_reset),
+        cmocka_unit_test(test_pkd_dma_error),    cmocka_unit_test(test_pkd_injected_media_error),
+        cmocka_unit_test(test_pkd_access_rules), cmocka_unit_test(test_pkd_knobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

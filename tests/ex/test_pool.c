@@ -5,11 +5,13 @@
  * (a block under a page never crosses one; >= PAGE_SIZE starts on one),
  * the seed's page-rounding example, zeroing and fill, tag counters,
  * pageable PTEs of paged pool, MmGetPhysicalAddress on pool, raising on
- * failure, ExAllocatePool2/3 flags, special pool placement.
+ * failure, ExAllocatePool2/3 flags, special pool placement, batches
+ * through the depot, two host threads freeing each other's blocks.
  */
 /* WDK tags are multi-character constants. */
 #pragma GCC diagnostic ignored "-Wmultichar"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -342,6 +344,116 @@ static void test_churn_returns_pages(void **state)
     run("none", churn_body, NULL);
 }
 
+/* ---- the depot and host threads ------------------------------------------------- */
+
+/* Batches of one size go through the depot and come back without new
+ * pages; the counters stay exact; a trim gives the pages back. */
+static void depot_body(void *arg)
+{
+    (void)arg;
+    struct ex *ex = &sys_get()->ex;
+    enum { n = 3000 };
+    static void *p[n];
+    uint64_t before = ex_pool_pages(ex), after_first = 0;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < n; i++)
+            assert_non_null(p[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'topD'));
+        for (int i = 0; i < n; i++)
+            ExFreePoolWithTag(p[i], 'topD');
+        if (round == 0)
+            after_first = ex_pool_pages(ex);
+        else
+            assert_int_equal(ex_pool_pages(ex), after_first);
+    }
+    struct ex_tag_stat s = ex_pool_tag_stat(ex, 'topD', -1);
+    assert_int_equal(s.allocs, 4 * n);
+    assert_int_equal(s.frees, 4 * n);
+    assert_int_equal(s.bytes, 0);
+    ex_pool_trim(ex);
+    assert_true(ex_pool_pages(ex) - before <= 16 + 1);
+}
+
+static void test_depot_batches(void **state)
+{
+    (void)state;
+    run("none", depot_body, NULL);
+}
+
+/* Two host threads on one pool (ex_pool_thread_attach): one allocates, the
+ * other frees, through a ring; the blocks travel between the two caches
+ * through the depot and the free lists. Regression: a block handed out by
+ * a refill was briefly "free" outside the heap lock. */
+enum { ring_slots = 1024, ring_blocks = 200000 };
+struct ring {
+    struct sys *sys;
+    void *slot[ring_slots];
+    uint64_t head, tail;
+    int bad;
+};
+
+static void *ring_producer(void *arg)
+{
+    struct ring *r = arg;
+    sys_current = r->sys;
+    ex_pool_thread_attach(&r->sys->ex, 0);
+    uint32_t x = 99;
+    for (uint64_t i = 0; i < ring_blocks; i++) {
+        while (i - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ring_slots)
+            __builtin_ia32_pause();
+        x = x * 1103515245 + 12345;
+        uint8_t *p = ExAllocatePoolWithTag(NonPagedPoolNx, 16 + (x >> 8) % 1009, 'gniR');
+        if (!p) {
+            r->bad = 1;
+            p = NULL;
+        } else {
+            p[0] = (uint8_t)i;
+        }
+        r->slot[i % ring_slots] = p;
+        __atomic_store_n(&r->head, i + 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void *ring_consumer(void *arg)
+{
+    struct ring *r = arg;
+    sys_current = r->sys;
+    ex_pool_thread_attach(&r->sys->ex, 1);
+    for (uint64_t i = 0; i < ring_blocks; i++) {
+        while (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) <= i)
+            __builtin_ia32_pause();
+        uint8_t *p = r->slot[i % ring_slots];
+        if (p) {
+            if (p[0] != (uint8_t)i)
+                r->bad = 1;
+            ExFreePoolWithTag(p, 'gniR');
+        }
+        __atomic_store_n(&r->tail, i + 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void test_cross_thread_free(void **state)
+{
+    (void)state;
+    wdmsim *sim = boot("none");
+    static struct ring r;
+    memset(&r, 0, sizeof(r));
+    r.sys = (struct sys *)sim; /* struct wdmsim begins with its struct sys */
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, ring_producer, &r);
+    pthread_create(&t[1], NULL, ring_consumer, &r);
+    pthread_join(t[0], NULL);
+    pthread_join(t[1], NULL);
+    assert_int_equal(r.bad, 0);
+    struct ex_tag_stat s = ex_pool_tag_stat(&r.sys->ex, 'gniR', -1);
+    assert_int_equal(s.allocs, ring_blocks);
+    assert_int_equal(s.frees, ring_blocks);
+    assert_int_equal(s.bytes, 0);
+    ex_pool_trim(&r.sys->ex);
+    wdmsim_shutdown(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,7 +461,8 @@ int main(void)
         cmocka_unit_test(test_zeroing_and_fill),     cmocka_unit_test(test_tag_tracking),
         cmocka_unit_test(test_physical_address),     cmocka_unit_test(test_pool2_pool3_quota),
         cmocka_unit_test(test_raise_on_failure),     cmocka_unit_test(test_special_pool_placement),
-        cmocka_unit_test(test_churn_returns_pages),
+        cmocka_unit_test(test_churn_returns_pages),  cmocka_unit_test(test_depot_batches),
+        cmocka_unit_test(test_cross_thread_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

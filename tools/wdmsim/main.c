@@ -6,6 +6,9 @@
  *   wdmsim run ... [--reg FILE.reg] [--hive FILE.hiv] DRIVER.so...
  *   wdmsim run ... [--inspect] [--cmd CMD]... [--break-on WHAT]... [--trace FILE.json]
  *   wdmsim run ... --app APP.so DRIVER.so... [-- ARGS...]
+ *   wdmsim run ... [--summary | --no-summary]  (on by default with --app)
+ *   wdmsim run ... --draw FILE.html --draw-transfer N | --draw-irp N (draw.c)
+ *   wdmsim draw --transfer N [--irp N] --out FILE.html [run options] DRIVER.so...
  *   wdmsim reg import|export|query ... (reg.c)
  *   wdmsim rules
  *
@@ -23,6 +26,7 @@
 
 #include <wdmsim/wdmsim.h>
 
+#include "draw.h"
 #include "inspect.h"
 #include "reg.h"
 
@@ -34,6 +38,7 @@ static void usage(FILE *out)
           "                  [--report-json FILE] [--pool-usage] [--app APP.so]\n"
           "                  DRIVER.so... [-- ARGS...]\n"
           "       wdmsim reg import|export|query ... (wdmsim reg --help)\n"
+          "       wdmsim draw --transfer N [--irp N] --out FILE.html [run options] DRIVER.so...\n"
           "       wdmsim rules\n"
           "       wdmsim --help\n"
           "\n"
@@ -48,6 +53,9 @@ static void usage(FILE *out)
           "--pool-usage     print pool use by tag (poolmon columns) at the end\n"
           "--app APP.so     once the devices have started, run the app (its main gets\n"
           "                 APP.so and ARGS) in a user process; its output is ours\n"
+          "--summary        print a short report at the end: what ran, DMA bytes, S/G\n"
+          "                 elements, bounce bytes, map registers, IRPs, the verifier's\n"
+          "                 verdict, pool use (default with --app; --no-summary: off)\n"
           "--bind MODEL=SERVICE  serve every device of MODEL with driver SERVICE (the\n"
           "                 driver file name without .so), overriding the config's driver =\n"
           "--reg FILE.reg   import the .reg file into the registry at boot\n"
@@ -59,6 +67,9 @@ static void usage(FILE *out)
           "--break-on WHAT  inspect at this stop only: BUGCHECK, a rule id, or\n"
           "                 DRIVER!Function (stops when the function is first entered)\n"
           "--trace FILE     write a Chrome/Perfetto trace of the run (docs/trace.md)\n"
+          "--draw FILE.html with --draw-transfer N (the Nth DMA transfer, as !xfer lists them)\n"
+          "                 and/or --draw-irp N (the Nth request): an HTML drawing of its\n"
+          "                 address spaces (docs/draw.md)\n"
           "exit status: 0 clean, 1 bug check or violation, 2 bad arguments or input\n",
           out);
 }
@@ -92,6 +103,11 @@ static int cmd_run(int argc, char **argv)
         {"cmd", required_argument, NULL, 'C'},
         {"break-on", required_argument, NULL, 'K'},
         {"trace", required_argument, NULL, 'T'},
+        {"summary", no_argument, NULL, 'S'},
+        {"no-summary", no_argument, NULL, 'N'},
+        {"draw", required_argument, NULL, 'D'},
+        {"draw-transfer", required_argument, NULL, 'X'},
+        {"draw-irp", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,6 +115,7 @@ static int cmd_run(int argc, char **argv)
     const char *json_path = NULL;
     const char *app = NULL;
     int pool_usage = 0;
+    int summary = -1; /* -1: with --app */
     /* Everything after "--" belongs to the app. */
     int app_argc = 0;
     char **app_argv = NULL;
@@ -115,6 +132,8 @@ static int cmd_run(int argc, char **argv)
     const char *cmds[64], *breaks[16], *trace_path = NULL;
     unsigned ncmds = 0, nbreaks = 0;
     int inspect = 0;
+    const char *draw_path = NULL;
+    unsigned draw_xfer = 0, draw_irp = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:s:v:j:h", opts, NULL)) != -1) {
@@ -156,6 +175,17 @@ static int cmd_run(int argc, char **argv)
             breaks[nbreaks++] = optarg;
             break;
         case 'T': trace_path = optarg; break;
+        case 'S': summary = 1; break;
+        case 'N': summary = 0; break;
+        case 'D': draw_path = optarg; break;
+        case 'X':
+            if (tool_draw_number("--draw-transfer", optarg, &draw_xfer))
+                return exit_input;
+            break;
+        case 'Q':
+            if (tool_draw_number("--draw-irp", optarg, &draw_irp))
+                return exit_input;
+            break;
         case 'h': usage(stdout); return exit_clean;
         default: usage(stderr); return exit_input;
         }
@@ -163,6 +193,10 @@ static int cmd_run(int argc, char **argv)
     if (optind >= argc) {
         fprintf(stderr, "wdmsim run: no driver given\n");
         usage(stderr);
+        return exit_input;
+    }
+    if (!draw_path != !(draw_xfer || draw_irp)) {
+        fprintf(stderr, "wdmsim: --draw FILE goes with --draw-transfer N and/or --draw-irp N\n");
         return exit_input;
     }
     FILE *json = NULL;
@@ -181,6 +215,9 @@ static int cmd_run(int argc, char **argv)
             fclose(json);
         return exit_input;
     }
+    /* The transfer log, for --draw and the inspector's !xfer / !draw. */
+    if ((draw_path || inspect || ncmds || nbreaks) && wdmsim_draw_record(sim) != WDMSIM_OK)
+        fprintf(stderr, "wdmsim: no memory for the transfer log; drawings are off\n");
     for (unsigned i = 0; i < nbreaks; i++) {
         if (wdmsim_break_on(sim, breaks[i], &err) != WDMSIM_OK) {
             fprintf(stderr, "wdmsim: %s\n", err.text);
@@ -224,9 +261,10 @@ static int cmd_run(int argc, char **argv)
     /* PnP: devices start once every driver is loaded (AddDevice, START). */
     if (rc == WDMSIM_OK && status != exit_input)
         rc = wdmsim_start_devices(sim);
+    int app_ran = 0, app_status = 0;
     if (app && rc == WDMSIM_OK && status != exit_input) {
-        int app_status;
         rc = wdmsim_run_app(sim, app, app_argc, app_argv, &app_status, &err);
+        app_ran = rc == WDMSIM_OK;
         if (rc == WDMSIM_EINPUT) {
             fprintf(stderr, "wdmsim: %s\n", err.text);
             status = exit_input;
@@ -245,6 +283,22 @@ static int cmd_run(int argc, char **argv)
         rc = wdmsim_unload_drivers(sim);
     if (pool_usage)
         wdmsim_pool_usage(sim, stdout);
+    if (summary < 0)
+        summary = app != NULL;
+    if (summary && status != exit_input) {
+        const char *drivers[65] = {0};
+        for (int i = optind, k = 0; i < argc && k < 64; i++, k++)
+            drivers[k] = argv[i];
+        struct wdmsim_run_info info = {.machine = cfg.machine_path,
+                                       .seed = cfg.seed,
+                                       .verifier = cfg.verifier,
+                                       .drivers = drivers,
+                                       .app = app,
+                                       .app_ran = app_ran,
+                                       .app_exit = app_status};
+        fflush(stdout);
+        wdmsim_summary_print(sim, &info, stdout);
+    }
     fflush(stdout);
     if (rc == WDMSIM_STOPPED) {
         wdmsim_report_print(sim, stderr);
@@ -266,6 +320,8 @@ static int cmd_run(int argc, char **argv)
         if (tf)
             fclose(tf);
     }
+    if (draw_path && tool_draw_write(sim, draw_path, draw_xfer, draw_irp))
+        status = exit_input;
     if (cmd_failures && status == exit_clean)
         status = exit_input;
     if (wdmsim_device_violations(sim) && status == exit_clean)
@@ -302,6 +358,16 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "draw")) {
+        char **v = tool_draw_argv(argc - 1, argv + 1);
+        if (!v) {
+            perror("wdmsim draw");
+            return exit_input;
+        }
+        int rc = cmd_run(argc - 1, v);
+        free(v);
+        return rc;
+    }
     if (!strcmp(argv[1], "reg"))
         return cmd_reg(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rules"))

@@ -203,6 +203,7 @@ typedef IO_DPC_ROUTINE *PIO_DPC_ROUTINE;
 
 #define STATUS_CONTINUE_COMPLETION STATUS_SUCCESS
 #define IO_NO_INCREMENT            0
+#define IO_DISK_INCREMENT          1
 
 /* ---- hardware resources (PnP start) ------------------------------------------
  * Packed to 4 as in the WDK: 8-byte members of the descriptor union sit at
@@ -577,6 +578,7 @@ typedef struct DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) _IRP {
 #define FILE_READ_ACCESS                    0x0001
 #define FILE_WRITE_ACCESS                   0x0002
 #define FILE_DEVICE_UNKNOWN                 0x00000022
+#define FILE_DEVICE_DISK                    0x00000007
 
 /* ==== execution: interrupts, DpcForIsr, work items ==========================
  * Appended by the execution issue (implemented in src/ke/interrupt.c,
