@@ -4,8 +4,9 @@
  * Models: spec/memory.md 6. MmGetPhysicalAddress reads the PTE (any IRQL,
  * valid VA); an address that maps no RAM gives 0, as on Windows.
  * MmIsAddressValid says whether an access now would not fault.
- * Not modelled: driver image sections and host stacks live in host memory,
- * not in simulated RAM; they have no physical address here (docs say so).
+ * Not modelled: driver images live in host memory (dlopen), not in
+ * simulated RAM, so a driver's globals have no physical address here.
+ * Thread stacks are simulated memory and do (src/ke/fiber.c).
  */
 #include <wdm.h>
 
