@@ -607,8 +607,12 @@ static VOID StopHardware(PSGD_EXT x)
         Wr(x, REG_IEN, 0);
     }
     x->Started = FALSE;
-    if (x->Interrupt)
+    if (x->Interrupt) {
         IoDisconnectInterrupt(x->Interrupt);
+        /* A DpcForIsr queued by the last interrupt reads the rings: let it
+         * finish before they go. */
+        KeFlushQueuedDpcs();
+    }
     x->Interrupt = NULL;
     if (x->CommonVa)
         x->Adapter->DmaOperations->FreeCommonBuffer(x->Adapter, x->CommonLength, x->CommonLa,

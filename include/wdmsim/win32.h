@@ -16,9 +16,11 @@
  * addresses (stack, malloc, VirtualAlloc): an app's globals and string
  * literals live in its host image, outside the simulated user space, and
  * are refused with ERROR_NOACCESS.
+ * ReadFile / WriteFile send the OVERLAPPED's Offset/OffsetHigh as the
+ * IRP's byte offset, on any handle; without an OVERLAPPED it is 0.
  * Not modelled: file systems (only \\.\Name device paths), security
- * attributes, named events, byte offsets of non-overlapped I/O, alertable
- * waits, threads of an app (one thread per process).
+ * attributes, named events, the file position of synchronous handles,
+ * alertable waits, threads of an app (one thread per process).
  */
 #ifndef WDMSIM_WIN32_H
 #define WDMSIM_WIN32_H

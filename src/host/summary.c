@@ -164,6 +164,11 @@ static void pool(struct sys *sys, bool stopped, FILE *out)
     if (!all)
         return;
     unsigned n = ex_pool_tag_stats(&sys->ex, all, cap);
+    if (!n) {
+        fprintf(out, "pool      not used\n");
+        free(all);
+        return;
+    }
     qsort(all, n, sizeof(*all), by_allocs);
     int64_t left = 0;
     for (unsigned i = 0; i < n; i++)
