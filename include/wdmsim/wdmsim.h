@@ -136,6 +136,8 @@ struct wdmsim_rule_info {
     int subcode_in_p4;
     const char *text;
     const char *fixture;
+    const char *option; /* the --verifier word that enables it ("os": always) */
+    int continues;      /* reports and continues instead of stopping */
 };
 WDMSIM_API void wdmsim_rules(void (*fn)(const struct wdmsim_rule_info *rule, void *ctx),
                              void *ctx);

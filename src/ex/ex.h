@@ -149,6 +149,7 @@ struct ex {
     uint32_t secret;     /* header cookies */
     uint8_t fill;        /* seeded fill byte for uninitialized blocks */
     uint16_t cache_limit[ex_max_page_units]; /* parked blocks per cache list (pool_heap.c) */
+    uint16_t unit_class[ex_max_page_units];  /* units a request of u units takes (pool_heap.c) */
 
     struct ex_cache *caches; /* ncaches: processors, then host threads */
     unsigned ncaches;

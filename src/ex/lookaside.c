@@ -74,7 +74,7 @@ static const struct vf_rule la_rule_live_at_unload = {
 static const struct vf_rule la_rule_depth_nonzero = {
     .id = "la.depth-nonzero",
     .code = 0xC4,
-    .p1 = 0x5700000B,
+    .p1 = 0x5700000F,
     .params = {"lookaside list", "Depth passed", "reserved"},
     .text = "a lookaside list is initialised with Depth != 0 (reserved: must be 0; the system "
             "tunes the depth)",

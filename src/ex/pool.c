@@ -286,7 +286,7 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
     struct ex_cache *c = ex_cache_get(ex);
     if (tag != c->tag_ok || !tag)
         return NULL;
-    unsigned u = 1 + (unsigned)((bytes + ex_unit - 1) / ex_unit);
+    unsigned u = ex->unit_class[1 + (bytes + ex_unit - 1) / ex_unit];
     struct ex_cache_kind *ck = &c->kind[kind];
     if (!ck->head[u])
         return NULL;
@@ -543,6 +543,9 @@ static __attribute__((ms_abi, noinline)) void pool_free_other(struct sys *sys, v
 /* Inlined into each ms_abi entry point: see alloc_fast on what it calls. */
 static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag)
 {
+    /* The header read below is the one cache (and TLB) miss of freeing a
+     * block not touched lately: start it before the page_map checks. */
+    __builtin_prefetch((struct ex_hdr *)p - 1);
     struct sys *sys = sys_get();
     struct ex *ex = &sys->ex;
     uint8_t *base = sys->mm.system.base;

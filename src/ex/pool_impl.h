@@ -228,10 +228,19 @@ static inline void ex_track_fast(struct ex *ex, struct ex_cache *c, uint32_t tag
         ex_track(ex, c, tag, kind, owner, bytes, alloc);
         return;
     }
-    if (alloc)
-        s->allocs++, s->bytes += bytes;
-    else
-        s->frees++, s->bytes -= bytes;
+    /* Separate 8-byte updates: gcc would otherwise merge frees and bytes
+     * into one 16-byte load and store, and that load cannot take its value
+     * from the allocation's 8-byte store to bytes just before it (a store
+     * forwarding stall on every free). */
+    if (alloc) {
+        s->allocs++;
+        __asm__("" ::: "memory");
+        s->bytes += bytes;
+    } else {
+        s->frees++;
+        __asm__("" ::: "memory");
+        s->bytes -= bytes;
+    }
     if (__builtin_expect(ex->sys->ke.trace.observe, 0))
         ex_track_observe(ex, tag, kind, bytes, alloc);
     c->owner_blocks[owner] += alloc ? 1 : -1;

@@ -40,6 +40,7 @@ void hal_fini(struct hal *hal)
     for (unsigned i = 0; i < sizeof(hal->sg_quarantine) / sizeof(hal->sg_quarantine[0]); i++)
         free(hal->sg_quarantine[i]);
     hal_xferlog_stop(hal);
+    hal_own_fini(hal);
 }
 
 void hal_violation(struct hal *hal, const struct vf_rule *rule, uint64_t a, uint64_t b, uint64_t c,
@@ -175,6 +176,12 @@ struct hal_adapter *hal_adapter_create(struct hal *hal, const DEVICE_DESCRIPTION
     a->lim.boundary = 0;
     a->lim.block = d->Master ? 0 : (d->DmaChannel < 4 ? 64u << 10 : 128u << 10);
     a->lim.bounce_all = hal->double_buffer;
+    /* logical-offset: a bijection that keeps every address inside the
+     * device's width and moves it off its physical value (bit 40 for wide
+     * devices: above any RAM; the top bit of narrower ones). System DMA
+     * stays 1:1: the 8237 emits physical addresses. */
+    if (hal->logical_offset && d->Master)
+        a->lim.logical_xor = 1ULL << (a->width > 40 ? 40 : a->width - 1);
     a->pub.Version = 1;
     a->pub.Size = sizeof(DMA_ADAPTER);
     if (hal_mapreg_init(&a->regs, a->nregs)) {

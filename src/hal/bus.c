@@ -10,6 +10,9 @@
  * Invariants: nothing is copied past the first faulting byte; a copy never
  * crosses a page boundary in one step (frames behind two logical pages are
  * unrelated); no syscall per access.
+ * With the logical-offset option a master's logical address is its
+ * physical one XOR a fixed high bit inside its width (adapter.c), so a
+ * physical address handed to the device misses (dma.physical-address-used).
  * Not modelled: partial-line cache effects; IOMMU faults (an adapter here
  * is the translation).
  */
@@ -68,13 +71,14 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
     }
     /* Pages whose frames follow each other are copied as one run. */
     uint64_t run_pa = 0, run_len = 0;
+    const uint64_t lx = a->lim.logical_xor; /* logical-offset option: 0 = identity */
     while (len) {
         uint64_t off = logical & (psize - 1);
         uint64_t chunk = psize - off < len ? psize - off : len;
         uint64_t frame;
-        int r = hal_mapreg_lookup(&a->regs, logical >> shift);
+        int r = hal_mapreg_lookup(&a->regs, (logical ^ lx) >> shift);
         if (r >= 0) {
-            const struct hal_mapreg *reg = &a->regs.reg[r];
+            struct hal_mapreg *reg = &a->regs.reg[r];
             enum hal_bus_fault f = hal_bus_ok;
             uint64_t at = logical;
             if (off < reg->offset)
@@ -88,6 +92,7 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
                 return fail(info, f, at, dir, r);
             }
             frame = reg->target;
+            reg->written |= dir == hal_dir_from_device;
         } else {
             /* Common buffers are device-reachable by construction and
              * shared both ways: only the range is checked. */
@@ -96,7 +101,7 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
                 copy_run(m, run_pa, p, run_len, dir);
                 return fail(info, hal_bus_unmapped, logical, dir, -1);
             }
-            frame = logical >> shift;
+            frame = (logical ^ lx) >> shift;
         }
         uint64_t pa = (frame << shift) + off;
         if (!machine_is_ram(m, pa)) {

@@ -13,7 +13,7 @@
  * spec/dma.md 5 (d)) maps it directly even when double-buffering is on:
  * CPU and device share it by contract (hal_common_holds).
  * Rule ids: dma.zero-length, dma.common-buffer-double-free,
- * dma.common-buffer-mismatch.
+ * dma.common-buffer-mismatch, dma.unchecked-failure.
  */
 #include <stdlib.h>
 
@@ -45,7 +45,7 @@ void *hal_common_alloc(struct hal_adapter *a, ULONG length, uint64_t max_pa, boo
     *c = (struct hal_common_buffer){
         .next = a->commons,
         .va = va,
-        .logical = frame << shift,
+        .logical = (frame << shift) ^ a->lim.logical_xor,
         .bytes = length,
         .npages = npages,
         .cached = cached,
@@ -78,6 +78,13 @@ VOID NTAPI hal_op_free_common_buffer(PDMA_ADAPTER DmaAdapter, ULONG Length,
     if (!a)
         return;
     struct sys *sys = sys_get();
+    if (!VirtualAddress) {
+        hal_violation(a->hal, &hal_rule_unchecked_failure, 1, 0, 0,
+                      "FreeCommonBuffer(NULL) on adapter %p: AllocateCommonBuffer failed and "
+                      "its NULL was used",
+                      (void *)a);
+        return;
+    }
     struct hal_common_buffer **pp = &a->commons;
     while (*pp && (*pp)->va != VirtualAddress)
         pp = &(*pp)->next;
@@ -102,7 +109,7 @@ VOID NTAPI hal_op_free_common_buffer(PDMA_ADAPTER DmaAdapter, ULONG Length,
     unsigned shift = a->lim.page_shift;
     mm_va_release(&sys->mm, c->va, c->npages);
     for (uint64_t i = 0; i < c->npages; i++)
-        pfn_free(&sys->machine.pfn, (c->logical >> shift) + i);
+        pfn_free(&sys->machine.pfn, ((c->logical ^ a->lim.logical_xor) >> shift) + i);
     free(c);
     a->common_buffers--;
 }
@@ -121,7 +128,8 @@ bool hal_common_holds(struct hal_adapter *a, const MDL *mdl, uintptr_t va, uint6
     uint64_t first = (va - (uintptr_t)mdl->StartVa) >> shift;
     uint64_t pages = ((va & mask) + len + mask) >> shift;
     for (uint64_t i = 0; i < pages; i++)
-        if (!hal_common_find(a, (uint64_t)pfn[first + i] << shift, 1ULL << shift))
+        if (!hal_common_find(a, ((uint64_t)pfn[first + i] << shift) ^ a->lim.logical_xor,
+                             1ULL << shift))
             return false;
     return true;
 }

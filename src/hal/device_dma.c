@@ -23,6 +23,11 @@ void hal_bus_report(struct hal_adapter *a, const struct hal_bus_fault_info *info
         rule = &hal_rule_device_wrong_direction, sub = 0x57000012;
     else if (info->fault == hal_bus_beyond_reach)
         rule = &hal_rule_device_beyond_reach, sub = 0x57000013;
+    else if (a->lim.logical_xor && info->fault == hal_bus_unmapped &&
+             (hal_mapreg_lookup(&a->regs, info->logical >> a->lim.page_shift) >= 0 ||
+              hal_common_find(a, info->logical ^ a->lim.logical_xor, 1)))
+        /* logical-offset: the address is a live mapping's physical one. */
+        rule = &hal_rule_physical_address_used;
     char nearest[160] = "no mapping of the adapter is live";
     if (info->nearest_reg >= 0) {
         const struct hal_mapreg *r = &a->regs.reg[info->nearest_reg];

@@ -8,7 +8,7 @@
  * function (no casts: STYLE.md on HalpDmaOperations).
  * Rule ids: dma.null-adapter, dma.adapter-after-put, dma.irql,
  * dma.unknown-description-version, dma.bad-description,
- * dma.desc-not-zeroed, dma.put-with-*.
+ * dma.desc-not-zeroed, dma.put-with-*, dma.unchecked-failure (NULL base).
  * Invariants: a put adapter stays allocated (dead) until the machine shuts
  * down, so later calls through it are reported, not undefined.
  */
@@ -155,6 +155,7 @@ NTKERNELAPI PDMA_ADAPTER NTAPI IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObje
         return NULL;
     }
     a->pdo = PhysicalDeviceObject;
+    a->caller = (uintptr_t)__builtin_return_address(0);
     switch (DeviceDescription->Version) {
     case DEVICE_DESCRIPTION_VERSION3:
         a->pub.DmaOperations = (PDMA_OPERATIONS)&hal_ops_v3;
@@ -218,6 +219,13 @@ bool hal_base_check(struct hal_adapter *a, PVOID base, unsigned *first, unsigned
 {
     unsigned id, f;
     uint32_t gen;
+    if (!base) {
+        hal_violation(a->hal, &hal_rule_unchecked_failure, 3, 0, (uintptr_t)a,
+                      "MapRegisterBase NULL on adapter %p: no grant ever returned it (a failed "
+                      "allocation's status not checked?)",
+                      (void *)a);
+        return false;
+    }
     if (hal_base_decode(base, &id, &f, &gen) && id == a->id) {
         if (f == 0xFFFF) { /* a grant of zero registers */
             *first = 0;

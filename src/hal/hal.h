@@ -36,6 +36,7 @@
 struct vf_rule;
 struct hal;
 struct hal_adapter;
+struct hal_own;
 struct wdmsim_dev;
 
 enum hal_dir {
@@ -63,6 +64,7 @@ struct hal_mapreg {
     uint8_t dir;     /* enum hal_dir while mapped */
     bool bounce;
     bool op_start; /* first register of one MapTransfer / list mapping */
+    bool written;  /* the device wrote through it since it was mapped (stale-read) */
 };
 _Static_assert(sizeof(struct hal_mapreg) == 32, "two registers per cache line");
 
@@ -149,6 +151,7 @@ struct hal_dma_limits {
     bool bounce_all;       /* double-buffer option */
     bool split_pages;      /* one element per page (option split-pages) */
     uint64_t block;        /* system DMA: the 64/128 KiB block a run stays in; 0 = none */
+    uint64_t logical_xor;  /* logical = physical ^ this (option logical-offset); 0 = equal */
 };
 
 /* ---- scatter/gather building (sg.c) ---------------------------------------- */
@@ -234,6 +237,7 @@ struct hal_adapter {
     unsigned id; /* for MapRegisterBase tokens */
     struct hal *hal;
     struct hal_adapter *next; /* hal->adapters */
+    uintptr_t caller;         /* return address of IoGetDmaAdapter (the driver, leak-at-unload) */
     struct wdmsim_dev *dev;   /* device model whose bus accesses go through it */
     PDEVICE_OBJECT pdo;
     /* description */
@@ -314,7 +318,11 @@ struct hal {
     struct hal_config cfg;
     struct hal_adapter *adapters;
     unsigned next_id;
-    bool double_buffer;       /* vf_opt_double_buffer at boot */
+    bool double_buffer;  /* vf_opt_double_buffer at boot */
+    bool own_protect;    /* vf_opt_dma_ownership at boot: own.c protects owned buffers */
+    bool logical_offset; /* vf_opt_logical_offset at boot: masters' logical != physical */
+    struct hal_own *own; /* own.c: live device-ownership windows */
+    unsigned nown, own_cap;
     struct hal_xferlog *xlog; /* transfer log for drawings (xferlog.c); NULL = off */
     /* Tests of the machinery without a running system: when set, violations
      * call this instead of the verifier. */
@@ -417,6 +425,55 @@ void *hal_common_alloc(struct hal_adapter *a, ULONG length, uint64_t max_pa, boo
                        PHYSICAL_ADDRESS *logical);
 /* Reports a device-side bus fault of adapter a as its verifier rule. */
 void hal_bus_report(struct hal_adapter *a, const struct hal_bus_fault_info *info, size_t len);
+
+/* ---- device ownership of mapped buffers (own.c) ------------------------------
+ * With own_protect, every system-space page wholly inside a mapped transfer
+ * (the MDL's own VA and its system mapping) is protected while the device
+ * owns it: PROT_NONE for device->memory, PROT_READ for memory->device, from
+ * MapTransfer / list build to the flush / Put. The fault resolver reports a
+ * touch as dma.cpu-touch-owned, or dma.stale-read when the CPU reads data
+ * the device already wrote. Common buffers are exempt. */
+struct hal_own {
+    uintptr_t lo, hi; /* whole pages, host addresses */
+    void *owner;      /* MDL (packet) or list */
+    unsigned adapter; /* adapter id */
+    unsigned first;   /* first register of the operation */
+    unsigned regs;
+    uint8_t dir; /* enum hal_dir */
+};
+/* The transfer [va, va + len) of the MDL chain w is now owned by the device
+ * through registers [first, first + regs) of a. */
+void hal_own_begin(struct hal_adapter *a, const struct hal_sg_walk *w, void *owner, unsigned first,
+                   unsigned regs, enum hal_dir dir);
+/* Ends every window of a's registers [first, first + n): pages back to
+ * their PTE's protection (or the strictest window still covering them). */
+void hal_own_end_slow(struct hal_adapter *a, unsigned first, unsigned n);
+static inline void hal_own_end(struct hal_adapter *a, unsigned first, unsigned n)
+{
+    if (a->hal->nown)
+        hal_own_end_slow(a, first, n);
+}
+void hal_own_fini(struct hal *hal);
+/* The SIGSEGV resolver (registered at the first window). */
+struct sys;
+int hal_own_resolve(struct sys *sys, void *addr, int access, void *pc);
+
+/* Ends the device's ownership and unmaps [first, first + n) (hal_sg_unmap). */
+static inline void hal_unmap(struct hal_adapter *a, unsigned first, unsigned n, bool copy_back,
+                             struct ram *ram)
+{
+    hal_own_end(a, first, n);
+    hal_sg_unmap(&a->regs, first, n, copy_back, ram, a->lim.page_shift);
+}
+
+/* ---- checks of a new mapping (checks.c) ---------------------------------------
+ * dma.stack-buffer and dma.overlap on the transfer about
+ * to be mapped; false when one fired (the map is refused). */
+bool hal_check_map(struct hal_adapter *a, const struct hal_sg_walk *w, void *owner,
+                   enum hal_dir dir);
+/* After DriverUnload of the image [lo, hi): adapters it made (not put) that
+ * still hold map registers, common buffers or lists (dma.leak-at-unload). */
+void hal_check_unload(struct hal *hal, uintptr_t lo, uintptr_t hi);
 
 /* ---- the transfer log (xferlog.c; docs/draw.md) ------------------------------
  * A ring of the last transfers (MapTransfer .. FlushAdapterBuffers, list
@@ -541,7 +598,7 @@ static inline void hal_xferlog_irp(struct hal *hal, PIRP irp, PDEVICE_OBJECT dev
 
 /* ---- verifier rules of this layer (rules.c) ------------------------------- */
 extern const struct vf_rule *const hal_vf_rules[];
-enum { hal_vf_rule_count = 41 };
+enum { hal_vf_rule_count = 51 };
 extern const struct vf_rule hal_rule_common_buffer_double_free;
 extern const struct vf_rule hal_rule_channel_double_free;
 extern const struct vf_rule hal_rule_map_registers_double_free;
@@ -583,5 +640,15 @@ extern const struct vf_rule hal_rule_sdma_unsupported_command;
 extern const struct vf_rule hal_rule_wrong_release_api;
 extern const struct vf_rule hal_rule_flush_direction_mismatch;
 extern const struct vf_rule hal_rule_flush_range;
+extern const struct vf_rule hal_rule_flush_past_end;
+extern const struct vf_rule hal_rule_flush_unmapped_register;
+extern const struct vf_rule hal_rule_buffer_too_small;
+extern const struct vf_rule hal_rule_cpu_touch_owned;
+extern const struct vf_rule hal_rule_stale_read;
+extern const struct vf_rule hal_rule_leak_at_unload;
+extern const struct vf_rule hal_rule_unchecked_failure;
+extern const struct vf_rule hal_rule_stack_buffer;
+extern const struct vf_rule hal_rule_overlap;
+extern const struct vf_rule hal_rule_physical_address_used;
 
 #endif

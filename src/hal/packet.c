@@ -17,7 +17,10 @@
  * dma.va-outside-mdl, dma.bad-buffer, dma.map-beyond-grant, dma.double-map,
  * dma.flush-unmapped-buffer, dma.flush-range, dma.flush-direction-mismatch,
  * dma.free-while-mapped, dma.map-registers-double-free,
- * dma.free-count-mismatch, dma.channel-double-free.
+ * dma.free-count-mismatch, dma.channel-double-free, dma.flush-past-end,
+ * dma.flush-unmapped-register; through hal_check_map dma.stack-buffer,
+ * dma.overlap, dma.sg-segment-limit; hal_own_begin starts the window of
+ * dma.cpu-touch-owned / dma.stale-read (own.c).
  * Not modelled: CurrentVa pointing into another process (never dereferenced
  * here, so nothing to model).
  */
@@ -84,7 +87,7 @@ void hal_run_control(struct hal_chan_req *req, unsigned first, unsigned n, uint3
     case DeallocateObject:
         if (a->chan_regs) {
             a->chan_regs = false;
-            hal_sg_unmap(&a->regs, first, n, true, &sys->machine.ram, a->lim.page_shift);
+            hal_unmap(a, first, n, true, &sys->machine.ram);
             hal_mapreg_free(&a->regs, first, n);
         }
         hal_channel_release(a);
@@ -287,14 +290,19 @@ PHYSICAL_ADDRESS NTAPI hal_op_map_transfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
     struct hal_sg_out out = {.el = el, .cap = 1};
     struct hal_sg_walk w = {Mdl, va, len};
     enum hal_dir dir = WriteToDevice ? hal_dir_to_device : hal_dir_from_device;
+    if (!hal_check_map(a, &w, Mdl, dir)) {
+        Mdl->Next = saved_next;
+        return none;
+    }
     struct hal_dma_limits lim = a->lim;
     if (lim.bounce_all && hal_common_holds(a, Mdl, va, len))
         lim.bounce_all = false; /* shared by contract: see common.c */
     long ne = hal_sg_build(&w, &lim, &a->regs, (unsigned)r0, a->bounce_base, dir, &sys->machine.ram,
                            &out);
-    Mdl->Next = saved_next;
-    if (ne < 1)
+    if (ne < 1) {
+        Mdl->Next = saved_next;
         return none;
+    }
     ULONG mapped = len;
     if (a->lim.scatter_gather && ne > 1) {
         /* S/G master: Length out = the first logically contiguous run. */
@@ -304,7 +312,10 @@ PHYSICAL_ADDRESS NTAPI hal_op_map_transfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
             hal_mapreg_set_unmapped(&a->regs, i);
         span = used;
         *Length = mapped;
+        w.length = mapped;
     }
+    hal_own_begin(a, &w, Mdl, (unsigned)r0, span, dir);
+    Mdl->Next = saved_next;
     a->regs.reg[r0].op_start = true;
     a->regs.op[r0] =
         (struct hal_mapop){.va = va, .owner = Mdl, .len = mapped, .regs = (uint16_t)span};
@@ -327,6 +338,14 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
     struct sys *sys = sys_get();
     uintptr_t va = (uintptr_t)CurrentVa;
     int r0 = find_op(a, first, n, Mdl, va);
+    if (r0 < 0 && Mdl && find_op(a, 0, a->regs.count, Mdl, va) >= 0) {
+        hal_violation(a->hal, &hal_rule_flush_unmapped_register, (uintptr_t)MapRegisterBase, va,
+                      (uintptr_t)Mdl,
+                      "FlushAdapterBuffers of CurrentVa %#lx (MDL %p) through MapRegisterBase %p, "
+                      "whose registers do not map it: another grant of adapter %p does",
+                      (unsigned long)va, (void *)Mdl, MapRegisterBase, (void *)a);
+        return FALSE;
+    }
     if (r0 < 0) {
         hal_violation(a->hal, &hal_rule_flush_unmapped_buffer, va, (uintptr_t)Mdl, 0,
                       "FlushAdapterBuffers of CurrentVa %#lx (MDL %p): no MapTransfer of this "
@@ -341,6 +360,15 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
         hal_violation(a->hal, &hal_rule_flush_direction_mismatch, va, op->dir, dir,
                       "FlushAdapterBuffers %s of a range mapped %s", hal_dir_name(dir),
                       hal_dir_name((enum hal_dir)op->dir));
+        return FALSE;
+    }
+    uintptr_t mdl_end = (uintptr_t)Mdl->StartVa + Mdl->ByteOffset + Mdl->ByteCount;
+    if (Length > mdl_end - va) {
+        hal_violation(a->hal, &hal_rule_flush_past_end, 1, mdl_end - va, Length,
+                      "FlushAdapterBuffers of %lu bytes at %#lx: MDL %p holds only %lu bytes "
+                      "from there",
+                      (unsigned long)Length, (unsigned long)va, (void *)Mdl,
+                      (unsigned long)(mdl_end - va));
         return FALSE;
     }
     if (Length != o->len) {
@@ -368,10 +396,10 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
             }
             moved -= take;
         }
-        hal_sg_unmap(&a->regs, (unsigned)r0, regs, false, &sys->machine.ram, a->lim.page_shift);
+        hal_unmap(a, (unsigned)r0, regs, false, &sys->machine.ram);
         return TRUE;
     }
-    hal_sg_unmap(&a->regs, (unsigned)r0, regs, true, &sys->machine.ram, a->lim.page_shift);
+    hal_unmap(a, (unsigned)r0, regs, true, &sys->machine.ram);
     return TRUE;
 }
 
@@ -428,7 +456,7 @@ VOID NTAPI hal_op_free_map_registers(PDMA_ADAPTER DmaAdapter, PVOID MapRegisterB
     }
     if (report_still_mapped(a, first, n, "FreeMapRegisters"))
         return;
-    hal_sg_unmap(&a->regs, first, n, false, &sys->machine.ram, a->lim.page_shift);
+    hal_unmap(a, first, n, false, &sys->machine.ram);
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
     hal_mapreg_free(&a->regs, first, n);
     ke_lower_irql(&sys->ke, old);

@@ -218,7 +218,7 @@ const struct vf_rule hal_rule_legacy_hal_call = {
     .text = "legacy HAL DMA export called (use DmaOperations)",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "none yet",
+    .fixture = "tests/fixtures/dma-legacy-hal-call",
 };
 
 const struct vf_rule hal_rule_bad_buffer = {
@@ -259,7 +259,7 @@ const struct vf_rule hal_rule_bad_description = {
     .text = "IoGetDmaAdapter refused the description (NULL returned)",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "tests/hal/test_ops.c body_versions",
+    .fixture = "tests/fixtures/dma-bad-description",
 };
 
 const struct vf_rule hal_rule_desc_not_zeroed = {
@@ -270,7 +270,7 @@ const struct vf_rule hal_rule_desc_not_zeroed = {
     .text = "DEVICE_DESCRIPTION not zero-filled: a field unused by its Version is set",
     .option = vf_opt_dma,
     .continues = true,
-    .fixture = "none yet",
+    .fixture = "tests/fixtures/dma-desc-not-zeroed",
 };
 
 const struct vf_rule hal_rule_bad_allocation_action = {
@@ -320,7 +320,7 @@ const struct vf_rule hal_rule_device_outside_mapping = {
     .params = {"device", "logical address", "0x57000011"},
     .text = "device accessed a logical address no live mapping of its adapter covers",
     .option = vf_opt_dma,
-    .fixture = "tests/hal/test_ops.c bad_device_outside",
+    .fixture = "tests/fixtures/dma-device-outside-mapping",
 };
 
 const struct vf_rule hal_rule_device_wrong_direction = {
@@ -330,7 +330,7 @@ const struct vf_rule hal_rule_device_wrong_direction = {
     .params = {"device", "logical address", "0x57000012"},
     .text = "device accessed a mapping against its direction",
     .option = vf_opt_dma,
-    .fixture = "tests/hal/test_bus.c test_mapped_access_and_faults",
+    .fixture = "tests/fixtures/dma-device-wrong-direction",
 };
 
 const struct vf_rule hal_rule_device_beyond_reach = {
@@ -340,7 +340,7 @@ const struct vf_rule hal_rule_device_beyond_reach = {
     .params = {"device", "logical address", "0x57000013"},
     .text = "device emitted an address above its address width",
     .option = vf_opt_dma,
-    .fixture = "tests/hal/test_bus.c test_beyond_reach",
+    .fixture = "tests/fixtures/dma-device-beyond-reach",
 };
 
 const struct vf_rule hal_rule_map_register_use_after_free = {
@@ -425,6 +425,110 @@ const struct vf_rule hal_rule_flush_range = {
     .fixture = "tests/fixtures/dma-flush-range",
 };
 
+const struct vf_rule hal_rule_flush_past_end = {
+    .id = "dma.flush-past-end",
+    .code = 0xE6,
+    .p1 = 0x0,
+    .params = {"1", "bytes left in the MDL", "bytes asked"},
+    .text = "FlushAdapterBuffers of more bytes than the MDL holds from CurrentVa",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/dma-flush-past-end",
+};
+
+const struct vf_rule hal_rule_flush_unmapped_register = {
+    .id = "dma.flush-unmapped-register",
+    .code = 0xE6,
+    .p1 = 0x20,
+    .params = {"MapRegisterBase", "buffer VA", "MDL"},
+    .text = "FlushAdapterBuffers through map registers that do not map the buffer (it is mapped "
+            "by another grant)",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/dma-flush-unmapped-register",
+};
+
+const struct vf_rule hal_rule_buffer_too_small = {
+    .id = "dma.buffer-too-small",
+    .code = 0xE6,
+    .p1 = 0x24,
+    .params = {"unaccounted length", "MDL", "-"},
+    .text = "scatter/gather transfer longer than its MDL chain",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/dma-buffer-too-small",
+};
+
+const struct vf_rule hal_rule_cpu_touch_owned = {
+    .id = "dma.cpu-touch-owned",
+    .code = 0xE6,
+    .p1 = 0x57000010,
+    .params = {"VA", "MDL or list", "access (0 read, 1 write)"},
+    .text = "CPU touched a buffer the device owns (between map and flush / Put)",
+    .option = vf_opt_dma_ownership,
+    .fixture = "tests/fixtures/dma-cpu-touch-owned",
+};
+
+const struct vf_rule hal_rule_stale_read = {
+    .id = "dma.stale-read",
+    .code = 0xE6,
+    .p1 = 0xD,
+    .params = {"VA", "MDL or list", "bytes the device wrote"},
+    .text = "CPU read device->memory data before FlushAdapterBuffers / Put (stale in the bounce "
+            "frame)",
+    .option = vf_opt_dma_ownership,
+    .fixture = "tests/fixtures/dma-stale-read",
+};
+
+const struct vf_rule hal_rule_unchecked_failure = {
+    .id = "dma.unchecked-failure",
+    .code = 0xE6,
+    .p1 = 0x57000034,
+    .params = {"routine (1 FreeCommonBuffer, 2 PutScatterGatherList, 3 map register base)", "value",
+               "-"},
+    .text = "result of a failed DMA allocation used (NULL common buffer, list or base)",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/dma-unchecked-failure",
+};
+
+const struct vf_rule hal_rule_stack_buffer = {
+    .id = "dma.stack-buffer",
+    .code = 0xE6,
+    .p1 = 0x57000035,
+    .params = {"VA", "MDL", "-"},
+    .text = "DMA to or from a kernel stack",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/dma-stack-buffer",
+};
+
+const struct vf_rule hal_rule_overlap = {
+    .id = "dma.overlap",
+    .code = 0xE6,
+    .p1 = 0x57000037,
+    .params = {"VA", "MDL or list", "other mapping's MDL or list"},
+    .text = "two live device->memory mappings share a cache line",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/dma-overlap",
+};
+
+const struct vf_rule hal_rule_leak_at_unload = {
+    .id = "dma.leak-at-unload",
+    .code = 0xE6,
+    .p1 = 0x57000039,
+    .params = {"adapter", "registers held", "common buffers + lists"},
+    .text = "driver unloaded with map registers, common buffers or lists still held",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/dma-leak-at-unload",
+};
+
+const struct vf_rule hal_rule_physical_address_used = {
+    .id = "dma.physical-address-used",
+    .code = 0xE6,
+    .p1 = 0x26,
+    .params = {"device", "logical address", "0x57000011"},
+    .text = "device used a physical address (MmGetPhysicalAddress) of a mapped buffer instead of "
+            "its logical address",
+    .option = vf_opt_logical_offset,
+    .fixture = "tests/fixtures/dma-physical-address-used",
+};
+
 const struct vf_rule *const hal_vf_rules[hal_vf_rule_count] = {
     &hal_rule_common_buffer_double_free,
     &hal_rule_channel_double_free,
@@ -467,4 +571,14 @@ const struct vf_rule *const hal_vf_rules[hal_vf_rule_count] = {
     &hal_rule_wrong_release_api,
     &hal_rule_flush_direction_mismatch,
     &hal_rule_flush_range,
+    &hal_rule_flush_past_end,
+    &hal_rule_flush_unmapped_register,
+    &hal_rule_buffer_too_small,
+    &hal_rule_cpu_touch_owned,
+    &hal_rule_stale_read,
+    &hal_rule_unchecked_failure,
+    &hal_rule_stack_buffer,
+    &hal_rule_overlap,
+    &hal_rule_leak_at_unload,
+    &hal_rule_physical_address_used,
 };

@@ -202,6 +202,95 @@ static int packet_direct_ok(const struct hal_sg_walk *w, const struct hal_dma_li
     return 0;
 }
 
+/* The common case of a build: every page direct (no double buffering, all
+ * frames reachable, S/G or a packet range already found consecutive), no
+ * segment limit, boundary or page split. One pass over the PFN arrays with
+ * the open element in registers and no call per page. Returns the element
+ * count, or -2 at the first unreachable frame (the caller starts over on
+ * the general path, which rewrites every register it touched). */
+static long sg_fast(const struct hal_sg_walk *w, const struct hal_dma_limits *lim,
+                    struct hal_mapreg_file *f, unsigned first, enum hal_dir dir,
+                    struct hal_sg_out *out)
+{
+    const unsigned shift = lim->page_shift;
+    const uint64_t psize = 1ULL << shift, mask = psize - 1;
+    const uint64_t reach = lim->reach_frames, lx = lim->logical_xor;
+    SCATTER_GATHER_ELEMENT *el = out->el;
+    const unsigned cap = out->cap;
+    unsigned count = 0, newly = 0;
+    struct hal_mapreg *reg = f ? f->reg + first : NULL;
+    uint64_t cur_addr = 0, cur_len = 0, left = w->length;
+    const MDL *m = w->mdl;
+    uintptr_t va = w->cur_va;
+    for (; m && left; m = m->Next) {
+        uintptr_t start = mdl_va(m), end = start + m->ByteCount;
+        if (m != w->mdl)
+            va = start;
+        uint64_t len = end > va ? end - va : 0;
+        if (len > left)
+            len = left;
+        left -= len;
+        const PFN_NUMBER *pfn = mdl_pfns(m) + ((va - (uintptr_t)m->StartVa) >> shift);
+        uint64_t off = va & mask;
+        while (len) {
+            uint64_t chunk = psize - off < len ? psize - off : len;
+            uint64_t frame = *pfn++;
+            if (__builtin_expect(frame >= reach, 0)) {
+                if (f)
+                    f->nmapped += newly; /* registers marked so far stay counted */
+                return -2;
+            }
+            if (reg) {
+                newly += reg->state != hal_reg_mapped;
+                reg->target = frame;
+                reg->source = frame;
+                reg->offset = (uint16_t)off;
+                reg->length = (uint16_t)chunk;
+                reg->state = hal_reg_mapped;
+                reg->dir = (uint8_t)dir;
+                reg->bounce = false;
+                reg->op_start = false;
+                reg->written = false;
+                reg++;
+            }
+            uint64_t addr = ((frame << shift) + off) ^ lx;
+            if (cur_len && cur_addr + cur_len == addr) {
+                cur_len += chunk;
+            } else {
+                if (cur_len) {
+                    if (count < cap) {
+                        el[count].Address.QuadPart = (LONGLONG)cur_addr;
+                        el[count].Length = (ULONG)cur_len;
+                        el[count].Reserved = 0;
+                    }
+                    count++;
+                }
+                cur_addr = addr;
+                cur_len = chunk;
+            }
+            len -= chunk;
+            off = 0;
+        }
+    }
+    if (left)
+        return -1;
+    if (cur_len) {
+        if (count < cap) {
+            el[count].Address.QuadPart = (LONGLONG)cur_addr;
+            el[count].Length = (ULONG)cur_len;
+            el[count].Reserved = 0;
+        }
+        count++;
+    }
+    if (f) {
+        f->nmapped += newly;
+        f->index_dirty = true;
+        out->registers = (uint64_t)(reg - (f->reg + first));
+    }
+    out->count = count;
+    return (long)count;
+}
+
 /* The page loop shared by build and count; f NULL = count only. */
 static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *lim,
                     struct hal_mapreg_file *f, unsigned first, uint64_t bounce_base,
@@ -214,6 +303,12 @@ static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *li
         return -1;
     if (!lim->scatter_gather && direct_ok && packet_direct_ok(w, lim, &direct_ok))
         return -1;
+    if (direct_ok && f && !lim->max_segment && !lim->boundary && !lim->split_pages) {
+        long n = sg_fast(w, lim, f, first, dir, out);
+        if (n != -2)
+            return n;
+        out->count = 0; /* an unreachable frame: the general path redoes it all */
+    }
     struct emitter e = {
         .lim = lim,
         .out = out,
@@ -259,7 +354,7 @@ static long sg_walk(const struct hal_sg_walk *w, const struct hal_dma_limits *li
                     f->bounce_bytes += chunk;
                 }
             }
-            uint64_t addr = (target << shift) + off;
+            uint64_t addr = ((target << shift) + off) ^ lim->logical_xor;
             if (e.simple) {
                 /* The common case inline, the emitter's state in registers. */
                 if (open && cur_addr + cur_len == addr) {

@@ -11,7 +11,9 @@
  * are short the list is built and the routine called later, at
  * DISPATCH_LEVEL, from the free that made room. No element cap: the list
  * is sized by counting first (spec/dma.md 8).
- * Rule ids: dma.sg-double-put, dma.wrong-release-api, dma.zero-length.
+ * Rule ids: dma.sg-double-put, dma.wrong-release-api, dma.zero-length,
+ * dma.buffer-too-small, dma.unchecked-failure; hal_check_map's
+ * (checks.c); the ownership window of own.c.
  * Invariants: a Get list's memory stays valid (quarantined) for a while
  * after its Put, so a second Put is reported instead of reading freed
  * memory.
@@ -82,6 +84,7 @@ static void sg_run(struct hal_sg_ctx *c, unsigned first, uint32_t gen)
     a->regs.reg[first].op_start = true;
     a->regs.op[first] =
         (struct hal_mapop){.va = c->va, .owner = c->list, .len = c->length, .regs = (uint16_t)c->n};
+    hal_own_begin(a, &w, c->list, first, c->n, c->dir);
     a->sg_lists++;
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
     a->in_control++;
@@ -96,9 +99,32 @@ static void on_grant(void *ctx, unsigned first, unsigned n, uint32_t gen)
     sg_run(ctx, first, gen);
 }
 
+/* The chain from CurrentVa is shorter than Length (or CurrentVa is outside
+ * the first MDL): dma.buffer-too-small with the bytes no MDL accounts for. */
+static void report_too_small(struct hal_adapter *a, const struct hal_sg_walk *w)
+{
+    uint64_t have = 0;
+    uintptr_t va = w->cur_va;
+    for (const MDL *m = w->mdl; m; m = m->Next) {
+        uintptr_t start = (uintptr_t)m->StartVa + m->ByteOffset, end = start + m->ByteCount;
+        if (m != w->mdl)
+            va = start;
+        if (va >= start && va < end)
+            have += end - va;
+        else if (m == w->mdl)
+            break;
+    }
+    uint64_t missing = w->length > have ? w->length - have : w->length;
+    hal_violation(a->hal, &hal_rule_buffer_too_small, missing, (uintptr_t)w->mdl, 0,
+                  "scatter/gather transfer of %llu bytes at %#lx: the MDL chain %p holds %llu "
+                  "of them",
+                  (unsigned long long)w->length, (unsigned long)w->cur_va, (void *)w->mdl,
+                  (unsigned long long)have);
+}
+
 /* Checks shared by Get and Build; fills pages and element count. */
 static NTSTATUS sg_prepare(struct hal_adapter *a, PMDL Mdl, PVOID CurrentVa, ULONG Length,
-                           unsigned *pages, unsigned *nel)
+                           BOOLEAN WriteToDevice, unsigned *pages, unsigned *nel)
 {
     if (Length == 0) {
         hal_violation(a->hal, &hal_rule_zero_length, (uintptr_t)Mdl, 0, 0,
@@ -107,10 +133,14 @@ static NTSTATUS sg_prepare(struct hal_adapter *a, PMDL Mdl, PVOID CurrentVa, ULO
     }
     struct hal_sg_walk w = {Mdl, (uintptr_t)CurrentVa, Length};
     uint64_t p;
-    if (!Mdl || hal_sg_span(&w, a->lim.page_shift, &p))
+    if (!Mdl || hal_sg_span(&w, a->lim.page_shift, &p)) {
+        report_too_small(a, &w);
         return STATUS_BUFFER_TOO_SMALL;
+    }
     if (p > a->nregs)
         return STATUS_INSUFFICIENT_RESOURCES;
+    if (!hal_check_map(a, &w, NULL, WriteToDevice ? hal_dir_to_device : hal_dir_from_device))
+        return STATUS_INVALID_PARAMETER;
     long ne = hal_sg_count(&w, &a->lim, a->bounce_base);
     if (ne < 0)
         return STATUS_BUFFER_TOO_SMALL;
@@ -125,7 +155,7 @@ NTSTATUS hal_sg_start(struct hal_adapter *a, PDEVICE_OBJECT dev, PMDL Mdl, PVOID
                       PSCATTER_GATHER_LIST *sync_out)
 {
     unsigned pages, nel;
-    NTSTATUS st = sg_prepare(a, Mdl, CurrentVa, Length, &pages, &nel);
+    NTSTATUS st = sg_prepare(a, Mdl, CurrentVa, Length, WriteToDevice, &pages, &nel);
     if (!NT_SUCCESS(st))
         return st;
     bool from_get = buffer == NULL;
@@ -222,6 +252,12 @@ VOID NTAPI hal_op_put_scatter_gather_list(PDMA_ADAPTER DmaAdapter,
     struct hal_adapter *a = hal_enter(DmaAdapter, hal_irql_dispatch, "PutScatterGatherList");
     if (!a)
         return;
+    if (!ScatterGather) {
+        hal_violation(a->hal, &hal_rule_unchecked_failure, 2, 0, 0,
+                      "PutScatterGatherList(NULL): the list was never built (a failed "
+                      "Get/BuildScatterGatherList status not checked?)");
+        return;
+    }
     struct hal_sg_ctx *c = ctx_of(a, ScatterGather);
     if (!c)
         return;
@@ -235,7 +271,7 @@ VOID NTAPI hal_op_put_scatter_gather_list(PDMA_ADAPTER DmaAdapter,
     a->sg_lists--;
     ke_observe(&sys->ke, ke_ev_dma_unmap, ke_dma_arg(a->id, c->dir, c->first, 0), 0);
     hal_xferlog_unmap(a, c->first);
-    hal_sg_unmap(&a->regs, c->first, c->n, true, &sys->machine.ram, a->lim.page_shift);
+    hal_unmap(a, c->first, c->n, true, &sys->machine.ram);
     free(c->built_mdl);
     c->built_mdl = NULL;
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);

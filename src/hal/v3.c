@@ -231,8 +231,7 @@ VOID NTAPI hal_op_free_adapter_object(PDMA_ADAPTER DmaAdapter,
     struct sys *sys = sys_get();
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
     if (AllocationAction == DeallocateObject && a->chan_regs) {
-        hal_sg_unmap(&a->regs, a->chan_first, a->chan_n, true, &sys->machine.ram,
-                     a->lim.page_shift);
+        hal_unmap(a, a->chan_first, a->chan_n, true, &sys->machine.ram);
         hal_mapreg_free(&a->regs, a->chan_first, a->chan_n);
     }
     if (AllocationAction != KeepObject) {

@@ -114,6 +114,8 @@ int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out, struct wdmsim_err
     sys->vf.options = opts;
     hal_init(&sys->hal, &sys->machine);
     sys->hal.double_buffer = (opts & vf_opt_double_buffer) != 0;
+    sys->hal.own_protect = (opts & vf_opt_dma_ownership) != 0;
+    sys->hal.logical_offset = (opts & vf_opt_logical_offset) != 0;
     sys->vf.low_res_permille = permille;
     memcpy(sys->vf.low_res_tag, low_res_tag, sizeof(sys->vf.low_res_tag));
     sys->out = cfg->out ? cfg->out : stdout;
@@ -249,7 +251,14 @@ struct rules_ctx {
 static void each_rule(const struct vf_rule *r, void *arg)
 {
     struct rules_ctx *c = arg;
-    struct wdmsim_rule_info info = {r->id, r->code, r->p1, r->subcode_in_p4, r->text, r->fixture};
+    struct wdmsim_rule_info info = {r->id,
+                                    r->code,
+                                    r->p1,
+                                    r->subcode_in_p4,
+                                    r->text,
+                                    r->fixture,
+                                    vf_option_name(r->option),
+                                    r->continues};
     c->fn(&info, c->ctx);
 }
 

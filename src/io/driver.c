@@ -201,6 +201,7 @@ static void call_unload(void *arg)
     obj->DriverUnload(obj);
     uintptr_t lo = (uintptr_t)obj->DriverStart;
     ex_lookaside_check_unload(sys_get(), lo, lo + obj->DriverSize);
+    hal_check_unload(&sys_get()->hal, lo, lo + obj->DriverSize);
 }
 
 int io_driver_start(struct io_driver *drv)

@@ -46,6 +46,7 @@ static const struct vf_rule rule_no_stack = {
     .params = {"reserved", "reserved", "reserved"},
     .text = "IoCallDriver with no stack location left (StackSize too small)",
     .option = vf_opt_os,
+    .fixture = "tests/fixtures/io-no-stack-location",
 };
 static const struct vf_rule rule_complete_irql = {
     .id = "io.complete-irql",
@@ -54,6 +55,7 @@ static const struct vf_rule rule_complete_irql = {
     .params = {"IRQL", "IRP", "reserved"},
     .text = "IoCompleteRequest above DISPATCH_LEVEL",
     .option = vf_opt_io,
+    .fixture = "tests/fixtures/io-complete-irql",
 };
 static const struct vf_rule rule_call_irql = {
     .id = "io.call-irql",
@@ -62,6 +64,7 @@ static const struct vf_rule rule_call_irql = {
     .params = {"IRQL", "IRP", "reserved"},
     .text = "IoCallDriver above DISPATCH_LEVEL",
     .option = vf_opt_io,
+    .fixture = "tests/fixtures/io-call-irql",
 };
 static const struct vf_rule rule_irql_changed = {
     .id = "io.dispatch-irql-changed",
@@ -70,6 +73,7 @@ static const struct vf_rule rule_irql_changed = {
     .params = {"device object", "IRQL before", "IRQL after"},
     .text = "a dispatch routine returned at another IRQL than it was called at",
     .option = vf_opt_io,
+    .fixture = "tests/fixtures/io-dispatch-irql-changed",
 };
 static const struct vf_rule rule_pending_status = {
     .id = "io.complete-pending-status",
@@ -78,6 +82,7 @@ static const struct vf_rule rule_pending_status = {
     .params = {"status", "IRP", "reserved"},
     .text = "IoCompleteRequest with STATUS_PENDING or 0xFFFFFFFF in IoStatus.Status",
     .option = vf_opt_io,
+    .fixture = "tests/fixtures/io-complete-pending-status",
 };
 static const struct vf_rule rule_cancel_set = {
     .id = "io.complete-with-cancel-routine",
@@ -105,6 +110,7 @@ static const struct vf_rule rule_info_exceeds = {
     .text = "METHOD_BUFFERED completion with Information larger than the output buffer",
     .option = vf_opt_io,
     .continues = true,
+    .fixture = "tests/fixtures/io-info-exceeds-output",
 };
 static const struct vf_rule rule_use_after_complete = {
     .id = "io.use-after-complete",

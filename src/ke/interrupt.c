@@ -94,7 +94,7 @@ const struct vf_rule ke_rule_isr_irql = {
     .params = {"ISR address", "IRQL before the call", "IRQL after it"},
     .text = "an interrupt service routine returned at another IRQL than it was called at",
     .option = vf_opt_auto,
-    .fixture = "tests/fixtures/irql-isr (driven by tests/ke/test_rules.c)",
+    .fixture = "tests/fixtures/irql-isr",
 };
 
 const struct vf_rule ke_rule_storm = {
@@ -105,7 +105,7 @@ const struct vf_rule ke_rule_storm = {
     .text = "a level-triggered line stays asserted through many ISR calls: no ISR dismisses "
             "the device's interrupt",
     .option = vf_opt_io,
-    .fixture = "tests/fixtures/io-interrupt-storm (driven by tests/ke/test_rules.c)",
+    .fixture = "tests/fixtures/io-interrupt-storm",
 };
 
 static void storm_check(struct ke *ke, unsigned line)

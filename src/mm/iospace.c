@@ -28,6 +28,7 @@ static const struct vf_rule rule_map_irql = {
     .params = {"IRQL", "physical address", "bytes"},
     .text = "MmMapIoSpace above DISPATCH_LEVEL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mm-mapiospace-irql",
 };
 
 static const struct vf_rule rule_unmap_irql = {
@@ -37,6 +38,7 @@ static const struct vf_rule rule_unmap_irql = {
     .params = {"IRQL", "virtual address", "bytes"},
     .text = "MmUnmapIoSpace above APC_LEVEL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mm-unmapiospace-irql",
 };
 
 static const struct vf_rule rule_leak_at_remove = {
@@ -53,10 +55,11 @@ static const struct vf_rule rule_leak_at_remove = {
 static const struct vf_rule rule_unmap_bad = {
     .id = "mm.unmapiospace-bad-address",
     .code = 0xC4,
-    .p1 = 0x5700000C,
+    .p1 = 0x57000010,
     .params = {"virtual address", "bytes", "bytes mapped"},
     .text = "MmUnmapIoSpace of an address or length MmMapIoSpace did not return",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mm-unmapiospace-bad-address",
 };
 
 const struct vf_rule *const mm_io_vf_rules[mm_io_vf_rule_count] = {

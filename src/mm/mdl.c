@@ -43,6 +43,7 @@ static const struct vf_rule rule_probe_irql = {
     .params = {"IRQL", "MDL", "access mode"},
     .text = "MmProbeAndLockPages above DISPATCH_LEVEL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-probe-irql",
 };
 static const struct vf_rule rule_unlock_unlocked = {
     .id = "mdl.unlock-unlocked",
@@ -60,6 +61,7 @@ static const struct vf_rule rule_unlock_nonpaged = {
     .params = {"MDL", "flags", "reserved"},
     .text = "MmUnlockPages of an MDL built by MmBuildMdlForNonPagedPool",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-unlock-nonpaged",
 };
 static const struct vf_rule rule_build_paged = {
     .id = "mdl.build-from-paged",
@@ -68,6 +70,7 @@ static const struct vf_rule rule_build_paged = {
     .params = {"IRQL", "MDL", "flags"},
     .text = "MmBuildMdlForNonPagedPool on pageable memory",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-build-from-paged",
 };
 static const struct vf_rule rule_partial_unlock = {
     .id = "mdl.partial-unlock",
@@ -76,6 +79,7 @@ static const struct vf_rule rule_partial_unlock = {
     .params = {"MDL", "flags", "reserved"},
     .text = "MmUnlockPages of a partial MDL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-partial-unlock",
 };
 static const struct vf_rule rule_free_mapped = {
     .id = "mdl.free-mapped",
@@ -84,6 +88,7 @@ static const struct vf_rule rule_free_mapped = {
     .params = {"MDL", "flags", "reserved"},
     .text = "IoFreeMdl of an MDL still mapped to system VA",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-free-mapped",
 };
 static const struct vf_rule rule_free_locked = {
     .id = "mdl.free-locked",
@@ -101,6 +106,7 @@ static const struct vf_rule rule_secondary = {
     .params = {"IRP", "MDL", "reserved"},
     .text = "IoAllocateMdl of a secondary buffer for an IRP that has no primary MDL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-secondary-without-primary",
 };
 
 /* ---- host-side tracking: where each locked MDL was locked ----------------- */
@@ -236,8 +242,11 @@ NTKERNELAPI VOID NTAPI IoFreeMdl(PMDL Mdl)
 {
     struct sys *sys = sys_get();
     ke_sched_point(&sys->ke);
-    if (Mdl->MdlFlags & MDL_PAGES_LOCKED) {
-        void *where = lock_forget(Mdl);
+    /* Only a lock MmProbeAndLockPages took must be undone first: an
+     * MmAllocatePagesForMdl(Ex) MDL carries MDL_PAGES_LOCKED without one, and
+     * freeing it while mapped is mdl.free-mapped (spec/mdl.md 3). */
+    void *where = (Mdl->MdlFlags & MDL_PAGES_LOCKED) ? lock_forget(Mdl) : NULL;
+    if (where) {
         ke_violation(&rule_free_locked, (uint64_t)(uintptr_t)where, 0, (uint64_t)(uintptr_t)Mdl,
                      mm_mdl_span(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount),
                      "[MDL %p, %u bytes] IoFreeMdl while its pages are locked", (void *)Mdl,

@@ -30,6 +30,7 @@ static const struct vf_rule rule_map_irql = {
     .params = {"IRQL", "MDL", "access mode"},
     .text = "MmMapLockedPagesSpecifyCache (kernel) above DISPATCH_LEVEL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-map-irql",
 };
 static const struct vf_rule rule_legacy = {
     .id = "mdl.legacy-map",
@@ -38,6 +39,7 @@ static const struct vf_rule rule_legacy = {
     .params = {"MDL", "flags", "reserved"},
     .text = "MmMapLockedPages (legacy; bug-checks on failure): use MmMapLockedPagesSpecifyCache",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-legacy-map",
 };
 static const struct vf_rule rule_bugcheck_on_failure = {
     .id = "mdl.bugcheck-on-failure",
@@ -46,6 +48,7 @@ static const struct vf_rule rule_bugcheck_on_failure = {
     .params = {"MDL", "flags", "reserved"},
     .text = "MmMapLockedPagesSpecifyCache with BugCheckOnFailure TRUE",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-bugcheck-on-failure",
 };
 static const struct vf_rule rule_map_unlocked = {
     .id = "mdl.map-unlocked",
@@ -63,6 +66,7 @@ static const struct vf_rule rule_partial_unmap = {
     .params = {"MDL", "flags", "reserved"},
     .text = "MmUnmapLockedPages of a partial MDL (use MmPrepareMdlForReuse or IoFreeMdl)",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-partial-unmap",
 };
 static const struct vf_rule rule_unmap_unmapped = {
     .id = "mdl.unmap-unmapped",
@@ -71,6 +75,7 @@ static const struct vf_rule rule_unmap_unmapped = {
     .params = {"MDL", "flags", "reserved"},
     .text = "MmUnmapLockedPages of an MDL that is not mapped",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-unmap-unmapped",
 };
 static const struct vf_rule rule_unmap_irql = {
     .id = "mdl.unmap-irql",
@@ -79,6 +84,7 @@ static const struct vf_rule rule_unmap_irql = {
     .params = {"IRQL", "virtual address", "MDL"},
     .text = "MmUnmapLockedPages (system mapping) above DISPATCH_LEVEL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-unmap-irql",
 };
 static const struct vf_rule rule_unmap_wrong = {
     .id = "mdl.unmap-wrong-address",
@@ -96,6 +102,7 @@ static const struct vf_rule rule_pages_irql = {
     .params = {"IRQL", "reserved", "reserved"},
     .text = "MmAllocatePagesForMdl(Ex) / MmFreePagesFromMdl above DISPATCH_LEVEL",
     .option = vf_opt_auto,
+    .fixture = "tests/fixtures/mdl-pages-for-mdl-irql",
 };
 
 const struct vf_rule *const mm_mdl_map_vf_rules[mm_mdl_map_vf_rule_count] = {

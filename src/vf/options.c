@@ -28,6 +28,8 @@ static const struct {
     {"ddi", vf_opt_ddi},
     {"double-buffer", vf_opt_double_buffer},
     {"code-integrity", vf_opt_code_integrity},
+    {"dma-ownership", vf_opt_dma_ownership},
+    {"logical-offset", vf_opt_logical_offset},
 };
 
 int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_permille, char *err,
@@ -61,7 +63,8 @@ int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_perm
                 snprintf(err, errlen,
                          "--verifier: unknown option '%s' (known: none, standard, all, "
                          "special-pool, irql-checking, low-resources[=PERMILLE], pool-tracking, "
-                         "io, deadlock, dma, misc, ddi, double-buffer)",
+                         "io, deadlock, dma, misc, ddi, double-buffer, dma-ownership, "
+                         "logical-offset)",
                          w);
                 return -1;
             }
@@ -84,4 +87,16 @@ int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_perm
     if (low_res_permille)
         *low_res_permille = permille;
     return 0;
+}
+
+const char *vf_option_name(uint32_t option)
+{
+    if (option == vf_opt_os)
+        return "os";
+    if (option == vf_opt_auto)
+        return "auto";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].bits == option)
+            return names[i].name;
+    return "?";
 }

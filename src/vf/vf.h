@@ -27,14 +27,16 @@ enum vf_option {
     vf_opt_misc = 0x800,
     vf_opt_ddi = 0x20000,
     vf_opt_code_integrity = 0x2000000,   /* executable pool types (pool.executable) */
+    vf_opt_dma_ownership = 0x4000000,    /* DMA: protect buffers the device owns (hal/own.c) */
+    vf_opt_logical_offset = 0x8000000,   /* DMA: masters' logical address != physical */
     vf_opt_auto = 0x40000000,            /* DV automatic checks; wdmsim-only checks */
     vf_opt_double_buffer = 0x80000000u,  /* DMA: bounce every mapped transfer */
 };
 
 #define VF_OPTS_STANDARD                                                                           \
     (vf_opt_auto | vf_opt_pool_tracking | vf_opt_io | vf_opt_deadlock | vf_opt_dma |               \
-     vf_opt_misc | vf_opt_ddi)
-#define VF_OPTS_ALL (VF_OPTS_STANDARD | vf_opt_special_pool | vf_opt_irql_checking | vf_opt_double_buffer)
+     vf_opt_misc | vf_opt_ddi | vf_opt_dma_ownership)
+#define VF_OPTS_ALL (VF_OPTS_STANDARD | vf_opt_special_pool | vf_opt_irql_checking | vf_opt_double_buffer | vf_opt_logical_offset)
 
 /* One verifier rule, as spec/verifier.md defines it. */
 struct vf_rule {
@@ -79,6 +81,11 @@ int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_perm
  * them, '*' matches the rest and '?' one character. Returns 0 (tag "" when
  * absent) or -1 with err. */
 int vf_parse_low_resources_tag(const char *list, char *tag, size_t len, char *err, size_t errlen);
+
+/* The --verifier word of one enum vf_option bit, as `wdmsim rules --long`
+ * prints it: "os" (Windows itself: always on), "auto" (every option list
+ * but none turns it on), or the option's name; "?" for an unknown bit. */
+const char *vf_option_name(uint32_t option);
 
 /* Low-resources simulation (lowres.c): true when this call of routine by
  * the driver code at caller should fail. Only driver callers are failed,

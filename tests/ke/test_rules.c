@@ -93,39 +93,8 @@ static void wait_forever(void **s)
     fixture_expect_stop("ke-wait-forever", NULL, 0xC4, 0x5700000C);
 }
 
-/* The interrupt fixtures connect line 3 in DriverEntry; a test device then
- * raises it while the request thread sleeps. */
-static void raise_line_3(void *arg)
-{
-    (void)arg;
-    testdev_raise_after(3, 1000);
-    LARGE_INTEGER d = {.QuadPart = -10000}; /* 1 ms */
-    KeDelayExecutionThread(KernelMode, FALSE, &d);
-}
-
-static void expect_interrupt_stop(const char *name, uint64_t p1)
-{
-    wdmsim *sim = kesim_boot(2, 1, NULL);
-    struct wdmsim_error err;
-    assert_int_equal(wdmsim_load_driver(sim, fixture_path(name), &err), WDMSIM_OK);
-    assert_int_equal(wdmsim_call(sim, raise_line_3, NULL), WDMSIM_STOPPED);
-    const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
-    assert_non_null(bc);
-    assert_int_equal(bc->code, 0xC4);
-    assert_int_equal(bc->parameters[0], p1);
-    wdmsim_shutdown(sim);
-}
-
-static void isr(void **s)
-{
-    (void)s;
-    expect_interrupt_stop("irql-isr", 0x111);
-}
-static void storm(void **s)
-{
-    (void)s;
-    expect_interrupt_stop("io-interrupt-storm", 0x57000009);
-}
+/* irql.isr and io.interrupt-storm: their fixtures serve a piofifo that
+ * interrupts; tests/ke/test_rules_device.c runs them. */
 
 /* Every rule of this layer names a fixture folder that exists. */
 static void catalogue(void **s)
@@ -163,8 +132,6 @@ int main(void)
         cmocka_unit_test(wait_at_dispatch),
         cmocka_unit_test(setevent),
         cmocka_unit_test(wait_forever),
-        cmocka_unit_test(isr),
-        cmocka_unit_test(storm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

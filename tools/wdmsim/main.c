@@ -39,13 +39,14 @@ static void usage(FILE *out)
           "                  DRIVER.so... [-- ARGS...]\n"
           "       wdmsim reg import|export|query ... (wdmsim reg --help)\n"
           "       wdmsim draw --transfer N [--irp N] --out FILE.html [run options] DRIVER.so...\n"
-          "       wdmsim rules\n"
+          "       wdmsim rules [--long]\n"
           "       wdmsim --help\n"
           "\n"
           "run     boot the machine, load each driver (DriverEntry), unload them all\n"
           "        (DriverUnload), shut down. DbgPrint output goes to standard output,\n"
           "        a bug check report to standard error.\n"
-          "rules   list every verifier rule: id, stop code, parameter 1, explanation\n"
+          "rules   list every verifier rule: id, stop code, parameter 1, explanation;\n"
+          "        --long: tab-separated, with option, action and fixture\n"
           "\n"
           "--verifier LIST  comma-separated: none, standard (default), all, special-pool,\n"
           "                 irql-checking, low-resources[=PERMILLE], pool-tracking, io,\n"
@@ -343,8 +344,26 @@ static void print_rule(const struct wdmsim_rule_info *r, void *ctx)
            r->p1, r->text);
 }
 
-static int cmd_rules(void)
+/* --long: one tab-separated line per rule, for scripts (scripts/gen-rule-table.sh). */
+static void print_rule_long(const struct wdmsim_rule_info *r, void *ctx)
 {
+    (void)ctx;
+    printf("%s\t0x%X\t%s0x%" PRIX64 "\t%s\t%s\t%s\t%s\n", r->id, r->code,
+           r->subcode_in_p4 ? "P4=" : "P1=", r->p1, r->option, r->continues ? "continue" : "stop",
+           r->fixture ? r->fixture : "-", r->text);
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--long")) {
+        printf("RULE\tSTOP\tSUBCODE\tOPTION\tACTION\tFIXTURE\tEXPLANATION\n");
+        wdmsim_rules(print_rule_long, NULL);
+        return exit_clean;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "wdmsim rules: unknown argument '%s' (--long)\n", argv[1]);
+        return exit_input;
+    }
     printf("%-34s %-6s %-12s %s\n", "RULE", "STOP", "SUBCODE", "EXPLANATION");
     wdmsim_rules(print_rule, NULL);
     return exit_clean;
@@ -371,7 +390,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "reg"))
         return cmd_reg(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rules"))
-        return cmd_rules();
+        return cmd_rules(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return exit_clean;
