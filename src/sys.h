@@ -35,8 +35,8 @@ struct sys {
     struct io io;
     struct cm cm;
     struct vf vf;
-    struct hal hal;       /* DMA adapters (src/hal) */
-    FILE *out;            /* DbgPrint output: the run's standard output */
+    struct hal hal; /* DMA adapters (src/hal) */
+    FILE *out;      /* DbgPrint output: the run's standard output */
     struct sys_stats stats;
     bool booted;
     struct host_breaks *breaks; /* src/host/inspect_break.c: --break-on DRIVER!Function */

@@ -17,35 +17,35 @@
 #include <stdarg.h>
 
 /* Calling conventions: every exported routine and callback is ms_abi. */
-#define NTAPI         __attribute__((ms_abi))
-#define NTAPI_INLINE  NTAPI
-#define WINAPI        __attribute__((ms_abi))
-#define CALLBACK      __attribute__((ms_abi))
-#define __stdcall     __attribute__((ms_abi))
-#define __cdecl       __attribute__((ms_abi))
-#define __fastcall    __attribute__((ms_abi))
-#define FASTCALL      __attribute__((ms_abi))
-#define DECLSPEC_IMPORT __attribute__((visibility("default")))
-#define NTKERNELAPI   DECLSPEC_IMPORT
-#define NTHALAPI      DECLSPEC_IMPORT
-#define NTSYSAPI      DECLSPEC_IMPORT
-#define NTSYSCALLAPI  DECLSPEC_IMPORT
+#define NTAPI        __attribute__((ms_abi))
+#define NTAPI_INLINE NTAPI
+#define WINAPI       __attribute__((ms_abi))
+#define CALLBACK     __attribute__((ms_abi))
+#define __stdcall __attribute__((ms_abi))
+#define __cdecl __attribute__((ms_abi))
+#define __fastcall __attribute__((ms_abi))
+#define FASTCALL          __attribute__((ms_abi))
+#define DECLSPEC_IMPORT   __attribute__((visibility("default")))
+#define NTKERNELAPI       DECLSPEC_IMPORT
+#define NTHALAPI          DECLSPEC_IMPORT
+#define NTSYSAPI          DECLSPEC_IMPORT
+#define NTSYSCALLAPI      DECLSPEC_IMPORT
 #define DECLSPEC_NORETURN __attribute__((noreturn))
 #define DECLSPEC_ALIGN(x) __attribute__((aligned(x)))
 #define DECLSPEC_NOINLINE __attribute__((noinline))
-#define FORCEINLINE   static inline __attribute__((always_inline))
+#define FORCEINLINE       static inline __attribute__((always_inline))
 #define __forceinline inline __attribute__((always_inline))
-#define __inline      inline
-#define UNREFERENCED_PARAMETER(P) ((void)(P))
-#define DBG_UNREFERENCED_PARAMETER(P) ((void)(P))
+#define __inline inline
+#define UNREFERENCED_PARAMETER(P)          ((void)(P))
+#define DBG_UNREFERENCED_PARAMETER(P)      ((void)(P))
 #define DBG_UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
-#define C_ASSERT(e)   _Static_assert(e, #e)
-#define EXTERN_C      extern
+#define C_ASSERT(e)                        _Static_assert(e, #e)
+#define EXTERN_C                           extern
 #define __declspec(x) __wdm_declspec_##x
 #define __wdm_declspec_noreturn __attribute__((noreturn))
 #define __wdm_declspec_dllimport
 #define __wdm_declspec_dllexport __attribute__((visibility("default")))
-#define __wdm_declspec_noinline __attribute__((noinline))
+#define __wdm_declspec_noinline  __attribute__((noinline))
 
 /* SAL annotations carry no meaning for gcc; WDK code uses them everywhere. */
 #include <sal.h>
@@ -67,8 +67,8 @@ typedef unsigned short UINT16, *PUINT16;
 typedef int INT32, *PINT32, LONG32, *PLONG32;
 typedef unsigned int UINT32, *PUINT32, ULONG32, *PULONG32, DWORD32, *PDWORD32;
 typedef long long LONGLONG, *PLONGLONG, INT64, *PINT64, LONG64, *PLONG64;
-typedef unsigned long long ULONGLONG, *PULONGLONG, UINT64, *PUINT64, ULONG64, *PULONG64,
-    DWORD64, *PDWORD64, DWORDLONG;
+typedef unsigned long long ULONGLONG, *PULONGLONG, UINT64, *PUINT64, ULONG64, *PULONG64, DWORD64,
+    *PDWORD64, DWORDLONG;
 typedef long long LONG_PTR, *PLONG_PTR, INT_PTR, *PINT_PTR, SSIZE_T, *PSSIZE_T;
 typedef unsigned long long ULONG_PTR, *PULONG_PTR, UINT_PTR, *PUINT_PTR, SIZE_T, *PSIZE_T,
     DWORD_PTR, KAFFINITY, *PKAFFINITY;
@@ -106,15 +106,15 @@ typedef USHORT RTL_ATOM;
 #define OUT
 #define OPTIONAL
 
-#define MAXUCHAR    0xff
-#define MAXUSHORT   0xffff
-#define MAXULONG    0xffffffffU
-#define MAXLONG     0x7fffffff
-#define MINLONG     (-MAXLONG - 1)
-#define MAXLONGLONG 0x7fffffffffffffffLL
-#define MAXULONG64  0xffffffffffffffffULL
+#define MAXUCHAR     0xff
+#define MAXUSHORT    0xffff
+#define MAXULONG     0xffffffffU
+#define MAXLONG      0x7fffffff
+#define MINLONG      (-MAXLONG - 1)
+#define MAXLONGLONG  0x7fffffffffffffffLL
+#define MAXULONG64   0xffffffffffffffffULL
 #define MAXULONG_PTR 0xffffffffffffffffULL
-#define MAXSIZE_T   0xffffffffffffffffULL
+#define MAXSIZE_T    0xffffffffffffffffULL
 #define MAXLONG_PTR  0x7fffffffffffffffLL
 
 typedef union _LARGE_INTEGER {
@@ -158,8 +158,8 @@ typedef struct _STRING {
 } STRING, *PSTRING, ANSI_STRING, *PANSI_STRING, OEM_STRING, *POEM_STRING;
 typedef const STRING *PCSTRING, *PCANSI_STRING, *PCOEM_STRING;
 
-#define UNICODE_NULL ((WCHAR)0)
-#define ANSI_NULL    ((CHAR)0)
+#define UNICODE_NULL             ((WCHAR)0)
+#define ANSI_NULL                ((CHAR)0)
 #define UNICODE_STRING_MAX_BYTES ((USHORT)65534)
 #define UNICODE_STRING_MAX_CHARS (32767)
 
@@ -172,13 +172,13 @@ typedef struct _SINGLE_LIST_ENTRY {
     struct _SINGLE_LIST_ENTRY *Next;
 } SINGLE_LIST_ENTRY, *PSINGLE_LIST_ENTRY;
 
-#define FIELD_OFFSET(type, field) ((LONG)__builtin_offsetof(type, field))
+#define FIELD_OFFSET(type, field)   ((LONG) __builtin_offsetof(type, field))
 #define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
-#define RTL_SIZEOF_THROUGH_FIELD(type, field)                                                      \
+#define RTL_SIZEOF_THROUGH_FIELD(type, field) \
     (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
 #define RTL_NUMBER_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define ARRAYSIZE(a)     RTL_NUMBER_OF(a)
-#define CONTAINING_RECORD(address, type, field)                                                    \
+#define CONTAINING_RECORD(address, type, field) \
     ((type *)((PCHAR)(address) - (ULONG_PTR)(&((type *)0)->field)))
 
 #define NT_SUCCESS(Status)     (((NTSTATUS)(Status)) >= 0)
@@ -186,6 +186,9 @@ typedef struct _SINGLE_LIST_ENTRY {
 #define NT_WARNING(Status)     ((((ULONG)(Status)) >> 30) == 2)
 #define NT_ERROR(Status)       ((((ULONG)(Status)) >> 30) == 3)
 
-#define RTL_CONSTANT_STRING(s) {sizeof(s) - sizeof((s)[0]), sizeof(s), (void *)(s)}
+#define RTL_CONSTANT_STRING(s)                             \
+    {                                                      \
+        sizeof(s) - sizeof((s)[0]), sizeof(s), (void *)(s) \
+    }
 
 #endif /* _NTDEF_ */

@@ -53,8 +53,7 @@ struct wdmsim_bugcheck {
 
 /* Boots a machine. WDMSIM_OK, or WDMSIM_EINPUT with err naming file, line
  * and problem (nothing is left allocated). */
-WDMSIM_API int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out,
-                           struct wdmsim_error *err);
+WDMSIM_API int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out, struct wdmsim_error *err);
 /* Loads a driver and calls its DriverEntry. WDMSIM_OK (DriverEntry ran: see
  * wdmsim_driver_status), WDMSIM_STOPPED, or WDMSIM_EINPUT with err. */
 WDMSIM_API int wdmsim_load_driver(wdmsim *sim, const char *path, struct wdmsim_error *err);
@@ -139,8 +138,7 @@ struct wdmsim_rule_info {
     const char *option; /* the --verifier word that enables it ("os": always) */
     int continues;      /* reports and continues instead of stopping */
 };
-WDMSIM_API void wdmsim_rules(void (*fn)(const struct wdmsim_rule_info *rule, void *ctx),
-                             void *ctx);
+WDMSIM_API void wdmsim_rules(void (*fn)(const struct wdmsim_rule_info *rule, void *ctx), void *ctx);
 
 /* ---- devices --------------------------------------------------------------------
  * After the drivers are loaded: enumerate the machine's devices, AddDevice
@@ -162,8 +160,8 @@ WDMSIM_API int wdmsim_device_io(wdmsim *sim, const char *name, unsigned major, u
  * WDMSIM_OK with *exit_code (main's value, exit()'s, or 0xC0000005 when the
  * app's own code faulted), WDMSIM_STOPPED (a bug check during the run), or
  * WDMSIM_EINPUT with err (no such image, no main). */
-WDMSIM_API int wdmsim_run_app(wdmsim *sim, const char *path, int argc, char **argv,
-                              int *exit_code, struct wdmsim_error *err);
+WDMSIM_API int wdmsim_run_app(wdmsim *sim, const char *path, int argc, char **argv, int *exit_code,
+                              struct wdmsim_error *err);
 /* A device instance by its config name, for the models' test hooks
  * (include/wdmsim/device.h, devices/<model>.h); NULL when none. */
 WDMSIM_API struct wdmsim_dev *wdmsim_device(wdmsim *sim, const char *instance);
@@ -174,16 +172,16 @@ WDMSIM_API unsigned wdmsim_device_violations(wdmsim *sim);
  * Counters since boot; reading them changes nothing. Valid after a stop and
  * after wdmsim_unload_drivers (until shutdown). */
 struct wdmsim_stats {
-    uint64_t virtual_ns;                    /* the machine's virtual clock */
+    uint64_t virtual_ns;                     /* the machine's virtual clock */
     uint64_t dma_to_device, dma_from_device; /* bytes the bus moved for devices (bus
                                                masters and the 8237) */
-    unsigned dma_adapters;                  /* IoGetDmaAdapter successes */
-    uint64_t sg_lists, sg_elements;         /* scatter/gather lists built, their elements */
-    uint64_t bounce_bytes;                  /* copied into or out of bounce buffers */
-    unsigned map_register_high_water;       /* most registers one adapter had at once */
-    unsigned map_register_count;            /* how many that adapter had */
+    unsigned dma_adapters;                   /* IoGetDmaAdapter successes */
+    uint64_t sg_lists, sg_elements;          /* scatter/gather lists built, their elements */
+    uint64_t bounce_bytes;                   /* copied into or out of bounce buffers */
+    unsigned map_register_high_water;        /* most registers one adapter had at once */
+    unsigned map_register_count;             /* how many that adapter had */
     uint64_t irps_completed, irps_failed, irps_cancelled;
-    uint64_t reads, writes;                 /* successful IRP_MJ_READ / IRP_MJ_WRITE */
+    uint64_t reads, writes; /* successful IRP_MJ_READ / IRP_MJ_WRITE */
     uint64_t read_bytes, written_bytes;
     unsigned violations, device_violations; /* wdmsim_violations, wdmsim_device_violations */
 };
@@ -191,12 +189,12 @@ WDMSIM_API void wdmsim_get_stats(wdmsim *sim, struct wdmsim_stats *out);
 
 /* What the caller ran, for the summary's first lines. */
 struct wdmsim_run_info {
-    const char *machine;              /* config path; NULL = the built-in default */
+    const char *machine; /* config path; NULL = the built-in default */
     uint64_t seed;
-    const char *verifier;             /* NULL = "standard" */
-    const char *const *drivers;       /* driver paths, NULL-terminated */
-    const char *app;                  /* NULL = no app */
-    int app_ran, app_exit;            /* main's value when app_ran */
+    const char *verifier;       /* NULL = "standard" */
+    const char *const *drivers; /* driver paths, NULL-terminated */
+    const char *app;            /* NULL = no app */
+    int app_ran, app_exit;      /* main's value when app_ran */
 };
 /* A short, plain-words report of the run: what ran, DMA (bytes moved, S/G
  * elements, bounce bytes, map-register high-water mark), IRPs, the

@@ -9,15 +9,17 @@
  * page_units - 1 units, which is why requests above PAGE_SIZE - 32 bytes
  * go to big pool.
  *   page:  [page hdr][hdr|body ....][hdr|body ..][hdr| free ........]
- * The central heap keeps a free list per unit count and a bitmap of the
- * non-empty lists; allocation takes the smallest block that fits (best
- * fit, O(1) by bitmap scan) and splits off the rest. A processor cache
- * parks freed blocks LIFO by unit count (at most ~32 KiB per count); a
- * list that overflows gives its older half, as one batch, to the heap's
- * depot, and a list that runs dry takes a batch back from it, each in
- * O(1) under one lock round with no split and no coalescing. The depot is
- * free space not coalesced yet: before the heap maps a new page it gives
- * the depot back to the free lists, so it never makes the pool grow.
+ * Requests are rounded to size classes (exact unit counts up to 1 KiB,
+ * then ~6 % steps). The central heap keeps a free list per unit count and
+ * a bitmap of the non-empty lists; allocation takes the smallest block
+ * that fits (best fit, O(1) by bitmap scan) and splits off the rest. A
+ * processor cache parks freed blocks LIFO by class (about 64 KiB per
+ * class); a list that overflows gives its older half, as one batch, to
+ * the heap's depot, and a list that runs dry takes a batch back from it,
+ * each in O(1) under one lock round with no split and no coalescing. The
+ * depot is free space not coalesced yet: when the heap would map a new
+ * page and the depot holds more than 1/32 of its pages, it gives the
+ * depot back to the free lists first, so it raises the pool by 3 % at most.
  *   free:  cache list (LIFO) -> depot batch -> free lists (coalesce)
  *   alloc: cache list -> depot batch -> free lists (best fit, split) -> new page
  * Invariants: a block's type is 0 iff it is on a heap free list or is a
@@ -213,13 +215,20 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
 static void depot_consolidate(struct ex *ex, struct ex_heap *hp);
 
 /* A block of at least u units, split, type left for the caller. Before it
- * takes a new page it gives the depot's batches back to the free lists:
- * the depot is only ever free space that has not been coalesced yet. */
+ * takes a new page it gives the depot's batches back to the free lists
+ * when they hold more than 1/ex_depot_hold of the heap's pages: the depot
+ * is free space that has not been coalesced yet, so it may raise the pages
+ * held by that much (3 %), and in exchange its batches live long enough to
+ * meet the refills they are for. Consolidating at every miss (the first
+ * design) gave back ~400 blocks one by one every ~5000 random-size
+ * operations, each touching its neighbours. */
+enum { ex_depot_hold = 32 };
 static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap *hp, unsigned u)
 {
     int k = fl_find(hp, u, ex->max_units);
     struct ex_hdr *h;
-    if (k < 0 && hp->depot_bytes && !hp->empty) {
+    if (k < 0 && !hp->empty &&
+        hp->depot_bytes > (hp->pages << ex->page_shift) / ex_depot_hold) {
         depot_consolidate(ex, hp);
         k = fl_find(hp, u, ex->max_units);
     }
@@ -323,10 +332,10 @@ static inline unsigned cache_limit(const struct ex *ex, unsigned u)
  * through each body's first word; the first block's second word links the
  * next batch of the same size (a body has at least 16 bytes). The depot
  * is free space that has not been coalesced: heap_take gives it all back
- * to the free lists (depot_consolidate) before it maps a new page, so the
- * pages held never grow because of it; and it never holds more than
- * 1 MiB plus ex_depot_share of the heap's pages, so a size mix that
- * stops using a size does not strand much either. */
+ * to the free lists (depot_consolidate) before it maps a new page once it
+ * holds more than 1/ex_depot_hold of the heap's pages, so the pages held
+ * grow by at most that because of it; and a flush never makes it hold
+ * more than 1 MiB plus ex_depot_share of the heap's pages. */
 enum { ex_depot_floor = 1 << 20, ex_depot_share = 8 };
 
 static inline unsigned batch_size(const struct ex *ex, unsigned u)

@@ -273,8 +273,8 @@ void wdmsim_rules(void (*fn)(const struct wdmsim_rule_info *rule, void *ctx), vo
 int wdmsim_start_devices(wdmsim *sim)
 {
     struct sys *prev = enter(sim);
-    int rc = ke_stopped(&sim->sys.ke) || io_pnp_start_all(&sim->sys.io) ? WDMSIM_STOPPED
-                                                                        : WDMSIM_OK;
+    int rc =
+        ke_stopped(&sim->sys.ke) || io_pnp_start_all(&sim->sys.io) ? WDMSIM_STOPPED : WDMSIM_OK;
     leave(prev);
     return rc;
 }
@@ -307,8 +307,8 @@ static void device_io_thread(void *arg)
             memcpy(in, c->in, c->in_len);
         if (out)
             memset(out, 0, c->out_len);
-        c->status = io_request(c->dev, (uint8_t)c->major, c->code, in, c->in_len, out,
-                               c->out_len, 0, &c->info);
+        c->status = io_request(c->dev, (uint8_t)c->major, c->code, in, c->in_len, out, c->out_len,
+                               0, &c->info);
         if (out)
             memcpy(c->out, out, c->out_len);
     }
@@ -318,13 +318,13 @@ static void device_io_thread(void *arg)
         mm_free_pages(&sys->mm, out, out_pages);
 }
 
-int wdmsim_device_io(wdmsim *sim, const char *name, unsigned major, uint32_t code,
-                     const void *in, uint32_t in_len, void *out, uint32_t out_len,
-                     int32_t *status, uint64_t *information)
+int wdmsim_device_io(wdmsim *sim, const char *name, unsigned major, uint32_t code, const void *in,
+                     uint32_t in_len, void *out, uint32_t out_len, int32_t *status,
+                     uint64_t *information)
 {
     struct sys *prev = enter(sim);
-    struct device_io_call c = {.major = major, .code = code, .in = in, .out = out,
-                               .in_len = in_len, .out_len = out_len};
+    struct device_io_call c = {
+        .major = major, .code = code, .in = in, .out = out, .in_len = in_len, .out_len = out_len};
     int rc = WDMSIM_EINPUT;
     c.dev = io_device_by_name(&sim->sys.io, name);
     if (c.dev && !ke_stopped(&sim->sys.ke))

@@ -18,22 +18,22 @@ struct _DRIVER_OBJECT;
 struct _UNICODE_STRING;
 
 enum io_driver_state {
-    io_driver_loaded,   /* image mapped, DriverEntry not yet called */
-    io_driver_started,  /* DriverEntry returned success */
-    io_driver_failed,   /* DriverEntry returned failure; image unmapped */
+    io_driver_loaded,  /* image mapped, DriverEntry not yet called */
+    io_driver_started, /* DriverEntry returned success */
+    io_driver_failed,  /* DriverEntry returned failure; image unmapped */
     io_driver_unloaded,
 };
 
 struct io_driver {
-    char service[64];              /* file name without .so */
+    char service[64]; /* file name without .so */
     char path[512];
-    void *handle;                  /* dlopen handle */
+    void *handle;                    /* dlopen handle */
     uintptr_t image_base, image_end; /* for backtraces and 0xCE checks */
     enum io_driver_state state;
     int32_t entry_status;          /* NTSTATUS DriverEntry returned */
     struct _DRIVER_OBJECT *object; /* in simulated nonpaged memory */
     struct _UNICODE_STRING *registry_path;
-    struct mm_image *mm_image;     /* pageable / INIT sections (src/mm/paging_image.c) */
+    struct mm_image *mm_image; /* pageable / INIT sections (src/mm/paging_image.c) */
     struct io_driver *next;
 };
 
@@ -52,17 +52,17 @@ struct io {
     struct io_devnode *devnodes;
     unsigned ndevnodes;
     struct _DRIVER_OBJECT *pci_driver; /* owns the PDOs (\Driver\PCI, \Driver\ISA) */
-    const char *const *binds;         /* "MODEL=SERVICE" overrides, NULL-terminated */
+    const char *const *binds;          /* "MODEL=SERVICE" overrides, NULL-terminated */
     /* device.c */
-    struct _DEVICE_OBJECT *named;     /* every named device (chain through Reserved) */
+    struct _DEVICE_OBJECT *named; /* every named device (chain through Reserved) */
     struct io_symlink *links;
     /* seh.c: __try frames of every thread, innermost first */
     struct _WDMSIM_SEH_FRAME *seh;
     /* irp.c */
-    uint64_t cancel_lock;             /* KSPIN_LOCK of IoAcquireCancelSpinLock */
+    uint64_t cancel_lock; /* KSPIN_LOCK of IoAcquireCancelSpinLock */
     uint64_t irps_live;
-    struct io_irps *irp_state;        /* host-side IRP records */
-    struct io_stats {                 /* run statistics (wdmsim run's summary) */
+    struct io_irps *irp_state;                 /* host-side IRP records */
+    struct io_stats {                          /* run statistics (wdmsim run's summary) */
         uint64_t completed, failed, cancelled; /* IoCompleteRequest calls, by outcome */
         uint64_t reads, writes;                /* successful IRP_MJ_READ / IRP_MJ_WRITE */
         uint64_t read_bytes, written_bytes;    /* their IoStatus.Information */
@@ -115,8 +115,7 @@ struct _DEVICE_OBJECT *io_device_top(struct _DEVICE_OBJECT *dev);
  * device's stack; waits for completion (the call runs on a kernel thread).
  * Returns the final NTSTATUS, *information = IoStatus.Information. */
 int32_t io_request(struct _DEVICE_OBJECT *dev, uint8_t major, uint32_t code, void *in,
-                   uint32_t in_len, void *out, uint32_t out_len, int mode,
-                   uint64_t *information);
+                   uint32_t in_len, void *out, uint32_t out_len, int mode, uint64_t *information);
 
 /* The same without waiting: file goes to FileObject; event (PKEVENT) and
  * iosb (PIO_STATUS_BLOCK, may be a user address: completion writes it in

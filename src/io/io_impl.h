@@ -82,10 +82,10 @@ struct io_pending {
 };
 
 struct io_file {
-    PDEVICE_OBJECT dev;  /* the stack's top at open */
-    void *file_object;   /* opaque FILE_OBJECT stand-in, in nonpaged pool */
-    bool overlapped;     /* FILE_FLAG_OVERLAPPED */
-    PKEVENT done;        /* signalled by overlapped requests without hEvent */
+    PDEVICE_OBJECT dev; /* the stack's top at open */
+    void *file_object;  /* opaque FILE_OBJECT stand-in, in nonpaged pool */
+    bool overlapped;    /* FILE_FLAG_OVERLAPPED */
+    PKEVENT done;       /* signalled by overlapped requests without hEvent */
     struct io_pending *pending;
 };
 
@@ -97,7 +97,7 @@ struct io_process {
     } handle[io_max_handles];
     uint32_t last_error; /* GetLastError: one thread per process */
     int exit_code;
-    void *exit_jmp[5];   /* __builtin_setjmp buffer of io_app_run */
+    void *exit_jmp[5]; /* __builtin_setjmp buffer of io_app_run */
 };
 
 /* The current thread's process and its I/O state (NULL outside an app). */

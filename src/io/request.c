@@ -104,8 +104,8 @@ static NTSTATUS build(PIRP irp, PDEVICE_OBJECT top, uint8_t major, uint32_t code
     irp->UserBuffer = out;
     switch (METHOD_FROM_CTL_CODE(code)) {
     case METHOD_BUFFERED:
-        st = system_buffer(irp, in_len > out_len ? in_len : out_len, in, in_len, out, out_len,
-                           mode);
+        st =
+            system_buffer(irp, in_len > out_len ? in_len : out_len, in, in_len, out, out_len, mode);
         if (out_len)
             irp->Flags |= IRP_INPUT_OPERATION;
         io_irp_set_out_len(irp, out_len);
@@ -131,10 +131,9 @@ int32_t io_request_submit(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_
                                 iosb, irp_out);
 }
 
-int32_t io_request_submit_at(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_t code,
-                             void *in, uint32_t in_len, void *out, uint32_t out_len,
-                             int64_t byte_offset, int mode, void *event, void *iosb,
-                             void **irp_out)
+int32_t io_request_submit_at(PDEVICE_OBJECT dev, void *file, uint8_t major, uint32_t code, void *in,
+                             uint32_t in_len, void *out, uint32_t out_len, int64_t byte_offset,
+                             int mode, void *event, void *iosb, void **irp_out)
 {
     PDEVICE_OBJECT top = io_device_top(dev);
     PIRP irp = io_irp_alloc(top->StackSize, true);
@@ -176,8 +175,8 @@ int32_t io_request(PDEVICE_OBJECT dev, uint8_t major, uint32_t code, void *in, u
         return STATUS_INSUFFICIENT_RESOURCES;
     KeInitializeEvent(ev, NotificationEvent, FALSE);
     IO_STATUS_BLOCK iosb = {.Status = STATUS_PENDING};
-    NTSTATUS st = io_request_submit(dev, NULL, major, code, in, in_len, out, out_len, mode, ev,
-                                    &iosb, NULL);
+    NTSTATUS st =
+        io_request_submit(dev, NULL, major, code, in, in_len, out, out_len, mode, ev, &iosb, NULL);
     if (st == STATUS_PENDING) {
         KeWaitForSingleObject(ev, Executive, KernelMode, FALSE, NULL);
         st = iosb.Status;

@@ -121,8 +121,8 @@ static uint64_t do_io(void *arg)
     int64_t offset = c->ov ? (int64_t)(c->ov->Offset | (uint64_t)c->ov->OffsetHigh << 32) : 0;
     if (!f->overlapped || !c->ov) {
         uint64_t info = 0;
-        NTSTATUS s = sync_request(f, c->major, c->code, c->in, c->in_len, c->out, c->out_len,
-                                  offset, &info);
+        NTSTATUS s =
+            sync_request(f, c->major, c->code, c->in, c->in_len, c->out, c->out_len, offset, &info);
         if (c->done)
             *c->done = (DWORD)info;
         if (!NT_SUCCESS(s)) {
@@ -146,9 +146,9 @@ static uint64_t do_io(void *arg)
     c->ov->InternalHigh = 0;
     KeClearEvent(ev);
     void *irp = NULL;
-    NTSTATUS s = io_request_submit_at(f->dev, f->file_object, c->major, c->code, c->in,
-                                      c->in_len, c->out, c->out_len, offset, UserMode, ev,
-                                      &c->ov->Internal, &irp);
+    NTSTATUS s =
+        io_request_submit_at(f->dev, f->file_object, c->major, c->code, c->in, c->in_len, c->out,
+                             c->out_len, offset, UserMode, ev, &c->ov->Internal, &irp);
     if (s == STATUS_PENDING) {
         q->irp = irp;
         q->ov = (OVERLAPPED_WDMSIM *)c->ov;

@@ -162,16 +162,16 @@ enum ke_trace_kind {
     /* Observations (ke_observe): only while trace.observe is set (wdmsim
      * run --trace), never hashed, so tracing does not change a run's hash.
      * docs/trace.md gives each one's meaning in the Perfetto output. */
-    ke_ev_dpc_end = 32,  /* arg: DPC routine */
-    ke_ev_isr_end,       /* arg: line */
-    ke_ev_dispatch,      /* arg: dispatch routine, arg2: IRP | major << 56 */
-    ke_ev_dispatch_end,  /* arg: dispatch routine, arg2: NTSTATUS returned */
-    ke_ev_dma_map,       /* arg: ke_dma_arg(), arg2: logical address */
-    ke_ev_dma_unmap,     /* arg: ke_dma_arg() (bytes 0) */
-    ke_ev_dma_bus,       /* arg: ke_dma_arg() (first 0), arg2: logical address */
-    ke_ev_mapregs,       /* arg: struct hal_mapreg_file *, arg2: registers allocated */
-    ke_ev_pool,          /* arg: tag | kind << 32, arg2: signed change of bytes */
-    ke_ev_irps,          /* arg: IRPs allocated and not yet freed */
+    ke_ev_dpc_end = 32, /* arg: DPC routine */
+    ke_ev_isr_end,      /* arg: line */
+    ke_ev_dispatch,     /* arg: dispatch routine, arg2: IRP | major << 56 */
+    ke_ev_dispatch_end, /* arg: dispatch routine, arg2: NTSTATUS returned */
+    ke_ev_dma_map,      /* arg: ke_dma_arg(), arg2: logical address */
+    ke_ev_dma_unmap,    /* arg: ke_dma_arg() (bytes 0) */
+    ke_ev_dma_bus,      /* arg: ke_dma_arg() (first 0), arg2: logical address */
+    ke_ev_mapregs,      /* arg: struct hal_mapreg_file *, arg2: registers allocated */
+    ke_ev_pool,         /* arg: tag | kind << 32, arg2: signed change of bytes */
+    ke_ev_irps,         /* arg: IRPs allocated and not yet freed */
 };
 /* A DMA observation's arg: adapter id, direction (enum hal_dir), first
  * map register of the operation, bytes. */
@@ -192,9 +192,9 @@ struct ke_trace {
     uint64_t hash; /* over every record, in order (trace.c) */
     uint64_t count;
     struct ke_trace_rec *rec;
-    uint64_t cap;   /* records kept; the hash covers them all */
-    bool addresses; /* hash addresses too (off: ASLR would change the hash) */
-    bool observe;   /* keep every record (up to 8 Mi) and observations */
+    uint64_t cap;      /* records kept; the hash covers them all */
+    bool addresses;    /* hash addresses too (off: ASLR would change the hash) */
+    bool observe;      /* keep every record (up to 8 Mi) and observations */
     uint64_t observed; /* observations kept; records kept = count + observed, capped */
 };
 
@@ -388,7 +388,7 @@ int ke_worker_queue(struct ke *ke, void (*fn)(void *arg), void *arg);
  * DPCs and ISRs, which run in no process here) its own process. */
 struct mm_user_space;
 struct ke_process {
-    unsigned id;                 /* UniqueProcessId: 4 is System, apps from 0x100 */
+    unsigned id; /* UniqueProcessId: 4 is System, apps from 0x100 */
     char name[64];
     struct mm_user_space *space; /* NULL for System */
     struct ke_thread *thread;    /* the thread that runs its app, NULL when none */

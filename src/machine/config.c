@@ -46,11 +46,24 @@ int machine_parse_size(const char *text, uint64_t *out)
         return -1;
     unsigned shift = 0;
     switch (toupper((unsigned char)*end)) {
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    case 'T': shift = 40; end++; break;
-    default: break;
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 'T':
+        shift = 40;
+        end++;
+        break;
+    default:
+        break;
     }
     if (shift && (toupper((unsigned char)*end) == 'B' || toupper((unsigned char)*end) == 'I')) {
         /* accept 4KB, 4KiB */
@@ -236,8 +249,8 @@ static int handler(void *user, const char *section, const char *name, const char
         }
         return device_key(st, name, value);
     }
-    return fail(st, "unknown section [%s] (expected machine, memory, registry or device NAME)%s", section,
-                "");
+    return fail(st, "unknown section [%s] (expected machine, memory, registry or device NAME)%s",
+                section, "");
 }
 
 int machine_config_load(struct machine_config *cfg, const char *path, struct machine_error *err)
@@ -255,8 +268,8 @@ int machine_config_load(struct machine_config *cfg, const char *path, struct mac
     fclose(f);
     if (rc != 0) {
         if (!err->text[0])
-            machine_error_set(err, "%s:%d: syntax error (expected [section] or key = value)",
-                              path, rc > 0 ? rc : st.line);
+            machine_error_set(err, "%s:%d: syntax error (expected [section] or key = value)", path,
+                              rc > 0 ? rc : st.line);
         return -1;
     }
     for (unsigned i = 0; i < cfg->ndevices; i++) {

@@ -7,8 +7,8 @@
 
 int ram_create(struct ram *ram, uint64_t span, struct machine_error *err);
 void ram_destroy(struct ram *ram);
-int pfn_create(struct pfn_db *db, const struct machine_config *cfg, uint64_t span,
-               uint64_t seed, struct machine_error *err);
+int pfn_create(struct pfn_db *db, const struct machine_config *cfg, uint64_t span, uint64_t seed,
+               struct machine_error *err);
 void pfn_destroy(struct pfn_db *db);
 
 int machine_create(struct machine *m, const struct machine_config *cfg, uint64_t seed,

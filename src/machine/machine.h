@@ -50,10 +50,10 @@ struct ram_range {
 
 /* A device instance as the config declares it; the model interprets knobs. */
 struct machine_device_config {
-    char name[64];  /* section name: [device NAME] */
+    char name[64]; /* section name: [device NAME] */
     char model[32];
     char driver[64];
-    int line;       /* config line of the section, for messages */
+    int line; /* config line of the section, for messages */
     unsigned nknobs;
     struct {
         char key[32];
@@ -63,7 +63,7 @@ struct machine_device_config {
 };
 
 struct machine_config {
-    char path[256];     /* "" for the built-in default */
+    char path[256]; /* "" for the built-in default */
     unsigned processors;
     unsigned page_shift; /* 12 or 13 */
     enum frame_placement placement;
@@ -80,8 +80,7 @@ struct machine_config {
 void machine_config_default(struct machine_config *cfg);
 /* Parses an INI file over the defaults. Returns 0, or -1 with err naming
  * file, line and problem; cfg is then unspecified. */
-int machine_config_load(struct machine_config *cfg, const char *path,
-                        struct machine_error *err);
+int machine_config_load(struct machine_config *cfg, const char *path, struct machine_error *err);
 /* Checks cross-field rules (overlaps, limits). Returns 0 or -1 with err. */
 int machine_config_validate(const struct machine_config *cfg, struct machine_error *err);
 /* Parses "640K", "0x1000", "3G", "1T" into bytes. Returns 0 or -1. */
@@ -100,9 +99,9 @@ uint64_t rng_below(struct rng *r, uint64_t bound);
 /* ---- physical RAM (ram.c) ------------------------------------------------ */
 
 struct ram {
-    int memfd;          /* backing store; PA == file offset */
-    uint64_t span;      /* file size: highest RAM end */
-    uint8_t *direct;    /* direct map of [0, span): how the bus reaches RAM */
+    int memfd;       /* backing store; PA == file offset */
+    uint64_t span;   /* file size: highest RAM end */
+    uint8_t *direct; /* direct map of [0, span): how the bus reaches RAM */
 };
 
 /* ---- PFN database (pfn.c) ------------------------------------------------ */
@@ -127,7 +126,7 @@ enum {
 };
 
 struct pfn_db {
-    uint64_t nframes;          /* frames in the physical span */
+    uint64_t nframes; /* frames in the physical span */
     unsigned page_shift;
     struct pfn_entry *entries; /* nframes entries, anonymous sparse mapping */
     uint64_t *used;            /* bitmap: 1 = allocated or not RAM */
@@ -135,7 +134,7 @@ struct pfn_db {
     uint64_t zone_free[pfn_zone_count];
     uint64_t ram_frames;
     enum frame_placement placement;
-    struct rng rng;            /* placement choices only */
+    struct rng rng; /* placement choices only */
 };
 
 /* ---- virtual clock (vclock.c) ---------------------------------------------
@@ -167,10 +166,10 @@ unsigned vclock_run_due(struct vclock *c);
  * lines latch a rising edge until acknowledged. Masked lines never request. */
 enum { intc_max_lines = 64 };
 struct intc_line {
-    bool edge;     /* false: level-triggered */
+    bool edge; /* false: level-triggered */
     bool asserted;
-    bool latched;  /* edge seen, not yet acknowledged */
-    bool masked;   /* true until the kernel connects a handler */
+    bool latched; /* edge seen, not yet acknowledged */
+    bool masked;  /* true until the kernel connects a handler */
     uint64_t assertions, deliveries;
 };
 struct intc {
@@ -254,12 +253,12 @@ struct machine {
     unsigned page_shift;
     uint64_t page_size;
     uint64_t seed;
-    struct rng rng;     /* everything random that is not frame placement */
+    struct rng rng; /* everything random that is not frame placement */
     struct ram ram;
     struct pfn_db pfn;
     struct vclock clock;
     struct intc intc;
-    struct i8237 dma;   /* system DMA controller pair (i8237.c) */
+    struct i8237 dma;                /* system DMA controller pair (i8237.c) */
     struct machine_devices *devices; /* device.c; NULL before machine_devices_create */
 };
 
@@ -280,8 +279,7 @@ static inline void *machine_pa_ptr(const struct machine *m, uint64_t pa)
 uint64_t pfn_alloc(struct pfn_db *db, uint64_t max_frame_excl);
 /* n physically contiguous frames in [lo, hi) not crossing a multiple of
  * boundary frames (0 = none); lowest fit first. */
-uint64_t pfn_alloc_run(struct pfn_db *db, uint64_t n, uint64_t lo, uint64_t hi,
-                       uint64_t boundary);
+uint64_t pfn_alloc_run(struct pfn_db *db, uint64_t n, uint64_t lo, uint64_t hi, uint64_t boundary);
 void pfn_free(struct pfn_db *db, uint64_t frame);
 bool pfn_is_allocated(const struct pfn_db *db, uint64_t frame);
 enum pfn_zone pfn_zone_of(const struct pfn_db *db, uint64_t frame);

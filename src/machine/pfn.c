@@ -59,8 +59,8 @@ static uint64_t find_clear(const uint64_t *bm, uint64_t from, uint64_t to)
     return UINT64_MAX;
 }
 
-int pfn_create(struct pfn_db *db, const struct machine_config *cfg, uint64_t span,
-               uint64_t seed, struct machine_error *err)
+int pfn_create(struct pfn_db *db, const struct machine_config *cfg, uint64_t span, uint64_t seed,
+               struct machine_error *err)
 {
     memset(db, 0, sizeof(*db));
     db->page_shift = cfg->page_shift;
@@ -175,8 +175,7 @@ uint64_t pfn_alloc(struct pfn_db *db, uint64_t max_frame_excl)
     return UINT64_MAX;
 }
 
-uint64_t pfn_alloc_run(struct pfn_db *db, uint64_t n, uint64_t lo, uint64_t hi,
-                       uint64_t boundary)
+uint64_t pfn_alloc_run(struct pfn_db *db, uint64_t n, uint64_t lo, uint64_t hi, uint64_t boundary)
 {
     if (hi > db->nframes)
         hi = db->nframes;

@@ -21,8 +21,8 @@ int ram_create(struct ram *ram, uint64_t span, struct machine_error *err)
     memset(ram, 0, sizeof(*ram));
     ram->memfd = memfd_create("wdmsim-ram", MFD_CLOEXEC);
     if (ram->memfd < 0) {
-        machine_error_set(err, "memfd_create for %llu bytes of RAM: %s",
-                          (unsigned long long)span, strerror(errno));
+        machine_error_set(err, "memfd_create for %llu bytes of RAM: %s", (unsigned long long)span,
+                          strerror(errno));
         return -1;
     }
     if (ftruncate(ram->memfd, (off_t)span) != 0) {

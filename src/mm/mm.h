@@ -25,10 +25,10 @@ enum {
     mm_pte_write = 1u << 1,
     mm_pte_exec = 1u << 2,
     mm_pte_pageable = 1u << 3,
-    mm_pte_trimmed = 1u << 4,   /* pageable page made non-resident */
-    mm_pte_guard = 1u << 5,     /* reserved, never to be mapped */
+    mm_pte_trimmed = 1u << 4, /* pageable page made non-resident */
+    mm_pte_guard = 1u << 5,   /* reserved, never to be mapped */
     mm_pte_user = 1u << 6,
-    mm_pte_io = 1u << 7,        /* maps device space, not RAM */
+    mm_pte_io = 1u << 7, /* maps device space, not RAM */
 };
 #define MM_PTE_FRAME_SHIFT 12
 
@@ -43,13 +43,13 @@ static inline uint64_t mm_pte_frame(uint64_t pte)
 
 /* One contiguous region of host address space holding simulated pages. */
 struct mm_space {
-    const char *name;      /* "system", a process name */
+    const char *name; /* "system", a process name */
     uint8_t *base;
     uint64_t bytes;
     uint64_t npages;
-    uint64_t *ptes;        /* npages entries; 0 = never mapped */
-    uint64_t *reserved;    /* bitmap: page reserved by an allocator */
-    uint64_t hint;         /* next page to try when reserving */
+    uint64_t *ptes;     /* npages entries; 0 = never mapped */
+    uint64_t *reserved; /* bitmap: page reserved by an allocator */
+    uint64_t hint;      /* next page to try when reserving */
     uint64_t reserved_pages;
 };
 
@@ -60,18 +60,18 @@ struct mm_space {
  * list) but is inaccessible (mm_pte_trimmed, host PROT_NONE) until the
  * fault handler pages it back in. */
 enum mm_section_kind {
-    mm_section_paged,   /* PAGE*: pageable, resident again on touch below DISPATCH */
-    mm_section_init,    /* INIT*: discarded after DriverEntry */
-    mm_section_entire,  /* a segment made pageable by MmPageEntireDriver */
+    mm_section_paged,  /* PAGE*: pageable, resident again on touch below DISPATCH */
+    mm_section_init,   /* INIT*: discarded after DriverEntry */
+    mm_section_entire, /* a segment made pageable by MmPageEntireDriver */
 };
 
 struct mm_image_section {
     char name[16];
     enum mm_section_kind kind;
-    uintptr_t lo, hi;   /* the whole pages it covers exclusively (may be empty) */
+    uintptr_t lo, hi;         /* the whole pages it covers exclusively (may be empty) */
     uintptr_t raw_lo, raw_hi; /* the section as linked */
-    int prot;           /* host protection when resident */
-    int locks;          /* MmLockPagable* count: > 0 keeps it resident */
+    int prot;                 /* host protection when resident */
+    int locks;                /* MmLockPagable* count: > 0 keeps it resident */
     bool trimmed, discarded;
 };
 
@@ -83,13 +83,13 @@ struct mm_image {
     unsigned nsections; /* the first nstatic are the linked PAGE / INIT ones */
     unsigned nstatic;
     struct mm_image_section section[mm_image_max_sections];
-    bool entire;        /* MmPageEntireDriver in force */
+    bool entire; /* MmPageEntireDriver in force */
     struct mm_image *next;
 };
 
 struct mm_paging {
     struct mm_image *images;
-    uint32_t *resident;      /* system page indexes of pool pages that may be trimmed */
+    uint32_t *resident; /* system page indexes of pool pages that may be trimmed */
     uint64_t nresident, cap;
     uint64_t *queued;        /* bitmap over system pages: in resident[] */
     bool resolver_on;        /* registered with fault.c */
@@ -105,8 +105,8 @@ struct mm {
     /* contiguous.c: blocks of MmAllocateContiguous* / MmAllocateNonCached* */
     struct mm_contig *contig;
     unsigned ncontig, contig_cap;
-    struct mm_paging paging; /* paging.c, paging_image.c */
-    struct mm_iomap *iomaps; /* iospace.c: live MmMapIoSpace mappings */
+    struct mm_paging paging;        /* paging.c, paging_image.c */
+    struct mm_iomap *iomaps;        /* iospace.c: live MmMapIoSpace mappings */
     struct mdl_lock_rec *mdl_locks; /* mdl.c: locked MDLs and where they were locked */
     /* user.c: every process's user space, and the one accessible now */
     struct mm_user_space *users, *user_current;
@@ -142,7 +142,7 @@ bool mm_va_to_pa(struct mm *mm, const void *va, uint64_t *pa);
 struct mm_contig {
     void *va;
     uint64_t pages;
-    int cache;        /* MEMORY_CACHING_TYPE */
+    int cache;          /* MEMORY_CACHING_TYPE */
     bool noncached_api; /* MmAllocateNonCachedMemory, not ...Contiguous... */
 };
 /* Maps n frames starting at frame to n pages at va with one host mapping.
@@ -205,10 +205,10 @@ void mm_section_set_trimmed(struct mm *mm, struct mm_image_section *s, bool trim
  * PROT_NONE, so a plain dereference faults); READ_/WRITE_REGISTER_* find the
  * physical address through mm_iomap_lookup and call the bus. */
 struct mm_iomap {
-    void *va;            /* as returned (with the byte offset) */
+    void *va; /* as returned (with the byte offset) */
     uint64_t pa, bytes;
     uint64_t npages;
-    void *caller;        /* return address of the MmMapIoSpace call */
+    void *caller; /* return address of the MmMapIoSpace call */
     struct mm_iomap *next;
 };
 /* The live mapping holding va: its physical address. false when none. */
@@ -242,9 +242,9 @@ struct mm_user_run {
 };
 struct mm_user_space {
     struct mm_space space;
-    void *owner;              /* the PEPROCESS */
-    struct mm_user_run *runs; /* committed allocations (VirtualAlloc, stack, heap chunks) */
-    uint64_t committed;       /* pages */
+    void *owner;               /* the PEPROCESS */
+    struct mm_user_run *runs;  /* committed allocations (VirtualAlloc, stack, heap chunks) */
+    uint64_t committed;        /* pages */
     struct mm_user_heap *heap; /* user_heap.c */
     int pkey;                  /* protection key of its pages, -1: switched by mprotect */
     struct mm_user_space *next;

@@ -45,8 +45,8 @@ int mm_space_create(struct mm_space *s, const char *name, uint64_t bytes, unsign
     s->bytes = s->npages << page_shift;
     /* Reserve with room to align the base to the simulated page size. */
     uint64_t align = 1ULL << page_shift;
-    uint8_t *raw = mmap(NULL, s->bytes + align, PROT_NONE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint8_t *raw =
+        mmap(NULL, s->bytes + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED) {
         machine_error_set(err, "reserving %llu bytes of %s address space: %s",
                           (unsigned long long)s->bytes, name, strerror(errno));
@@ -62,8 +62,7 @@ int mm_space_create(struct mm_space *s, const char *name, uint64_t bytes, unsign
     s->ptes = anon(s->npages * sizeof(uint64_t));
     s->reserved = anon(((s->npages + 63) / 64) * sizeof(uint64_t));
     if (!s->ptes || !s->reserved) {
-        machine_error_set(err, "allocating the page table of %s space: %s", name,
-                          strerror(errno));
+        machine_error_set(err, "allocating the page table of %s space: %s", name, strerror(errno));
         return -1;
     }
     /* Page 0 of a space is never handed out, so no simulated VA is the
@@ -169,8 +168,8 @@ int mm_map_page(struct mm *mm, void *va, uint64_t frame, unsigned flags)
     void *p = mmap(va, mm->page_size, prot_of(flags), MAP_SHARED | MAP_FIXED,
                    mm->machine->ram.memfd, (off_t)(frame << mm->page_shift));
     if (p == MAP_FAILED) {
-        fprintf(stderr, "wdmsim: mmap of frame %#llx at %p failed: %s\n",
-                (unsigned long long)frame, va, strerror(errno));
+        fprintf(stderr, "wdmsim: mmap of frame %#llx at %p failed: %s\n", (unsigned long long)frame,
+                va, strerror(errno));
         return -1;
     }
     if (*pte & mm_pte_valid)
@@ -189,8 +188,8 @@ void mm_unmap_pages(struct mm *mm, void *va, uint64_t npages)
     if (!pte)
         return;
     /* Back to an inaccessible reservation: a stale pointer faults. */
-    mmap(va, npages << mm->page_shift, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-         MAP_NORESERVE, -1, 0);
+    mmap(va, npages << mm->page_shift, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
     for (uint64_t k = 0; k < npages; k++) {
         if (pte[k] & mm_pte_valid) {
             mm->machine->pfn.entries[mm_pte_frame(pte[k])].map_count--;
@@ -235,8 +234,7 @@ bool mm_va_to_pa(struct mm *mm, const void *va, uint64_t *pa)
     uint64_t *pte = mm_pte_of(mm, va);
     if (!pte || !(*pte & mm_pte_valid) || (*pte & mm_pte_io))
         return false;
-    *pa = (mm_pte_frame(*pte) << mm->page_shift) |
-          ((uintptr_t)va & (mm->page_size - 1));
+    *pa = (mm_pte_frame(*pte) << mm->page_shift) | ((uintptr_t)va & (mm->page_size - 1));
     return true;
 }
 

@@ -31,14 +31,22 @@ static const char *param_meaning(const struct ke_bugcheck *bc, unsigned i)
 static const char *irql_name(unsigned irql)
 {
     switch (irql) {
-    case 0: return "PASSIVE_LEVEL";
-    case 1: return "APC_LEVEL";
-    case 2: return "DISPATCH_LEVEL";
-    case 12: return "SYNCH_LEVEL";
-    case 13: return "CLOCK_LEVEL";
-    case 14: return "IPI_LEVEL";
-    case 15: return "HIGH_LEVEL";
-    default: return "device IRQL";
+    case 0:
+        return "PASSIVE_LEVEL";
+    case 1:
+        return "APC_LEVEL";
+    case 2:
+        return "DISPATCH_LEVEL";
+    case 12:
+        return "SYNCH_LEVEL";
+    case 13:
+        return "CLOCK_LEVEL";
+    case 14:
+        return "IPI_LEVEL";
+    case 15:
+        return "HIGH_LEVEL";
+    default:
+        return "device IRQL";
     }
 }
 
@@ -61,9 +69,12 @@ void vf_report_print(struct sys *sys, FILE *out)
     if (!bc->raised)
         return;
     fprintf(out, "\n*** STOP 0x%08X %s\n", bc->code, vf_bugcheck_name(bc->code));
-    fprintf(out, "*******************************************************************************\n");
-    fprintf(out, "*                            Bug check analysis                               *\n");
-    fprintf(out, "*******************************************************************************\n\n");
+    fprintf(out,
+            "*******************************************************************************\n");
+    fprintf(out,
+            "*                            Bug check analysis                               *\n");
+    fprintf(out,
+            "*******************************************************************************\n\n");
     fprintf(out, "%s (%x)\n", vf_bugcheck_name(bc->code), bc->code);
     if (bc->rule)
         fprintf(out, "Rule %s: %s\n", bc->rule->id, bc->rule->text);
@@ -107,10 +118,14 @@ static void json_str(FILE *out, const char *s)
 static const char *state_name(enum io_driver_state s)
 {
     switch (s) {
-    case io_driver_loaded: return "loaded";
-    case io_driver_started: return "started";
-    case io_driver_failed: return "failed";
-    case io_driver_unloaded: return "unloaded";
+    case io_driver_loaded:
+        return "loaded";
+    case io_driver_started:
+        return "started";
+    case io_driver_failed:
+        return "failed";
+    case io_driver_unloaded:
+        return "unloaded";
     }
     return "?";
 }
@@ -128,13 +143,16 @@ void vf_report_json(struct sys *sys, FILE *out, int exit_status)
     fprintf(out, "  \"verifier\": {\"options\": %u, \"violations_reported\": %u},\n",
             sys->vf.options, sys->vf.reported);
     if (bc->raised) {
-        fprintf(out, "  \"bugcheck\": {\n    \"code\": %u,\n    \"code_hex\": \"0x%X\",\n    \"name\": ",
+        fprintf(out,
+                "  \"bugcheck\": {\n    \"code\": %u,\n    \"code_hex\": \"0x%X\",\n    \"name\": ",
                 bc->code, bc->code);
         json_str(out, vf_bugcheck_name(bc->code));
-        fprintf(out, ",\n    \"parameters\": [%" PRIu64 ", %" PRIu64 ", %" PRIu64 ", %" PRIu64 "],\n",
+        fprintf(out,
+                ",\n    \"parameters\": [%" PRIu64 ", %" PRIu64 ", %" PRIu64 ", %" PRIu64 "],\n",
                 bc->param[0], bc->param[1], bc->param[2], bc->param[3]);
-        fprintf(out, "    \"parameters_hex\": [\"0x%" PRIx64 "\", \"0x%" PRIx64 "\", \"0x%" PRIx64
-                     "\", \"0x%" PRIx64 "\"],\n",
+        fprintf(out,
+                "    \"parameters_hex\": [\"0x%" PRIx64 "\", \"0x%" PRIx64 "\", \"0x%" PRIx64
+                "\", \"0x%" PRIx64 "\"],\n",
                 bc->param[0], bc->param[1], bc->param[2], bc->param[3]);
         fprintf(out, "    \"rule\": ");
         if (bc->rule)
@@ -143,7 +161,8 @@ void vf_report_json(struct sys *sys, FILE *out, int exit_status)
             fputs("null", out);
         fprintf(out, ",\n    \"text\": ");
         json_str(out, bc->text);
-        fprintf(out, ",\n    \"processor\": %u,\n    \"irql\": %u,\n    \"driver\": ", bc->processor,
+        fprintf(out,
+                ",\n    \"processor\": %u,\n    \"irql\": %u,\n    \"driver\": ", bc->processor,
                 bc->irql);
         int frame;
         struct io_driver *d = culprit(sys, bc, &frame);
@@ -170,8 +189,9 @@ void vf_report_json(struct sys *sys, FILE *out, int exit_status)
         fprintf(out, ", \"state\": \"%s\", \"entry_status\": \"0x%08X\"}", state_name(d->state),
                 (unsigned)d->entry_status);
     }
-    fprintf(out, "\n  ],\n  \"stats\": {\"dbgprint_calls\": %" PRIu64 ", \"dbgprint_bytes\": %" PRIu64
-                 ", \"mapped_pages\": %" PRIu64 ", \"free_frames\": %" PRIu64 "}\n}\n",
+    fprintf(out,
+            "\n  ],\n  \"stats\": {\"dbgprint_calls\": %" PRIu64 ", \"dbgprint_bytes\": %" PRIu64
+            ", \"mapped_pages\": %" PRIu64 ", \"free_frames\": %" PRIu64 "}\n}\n",
             sys->stats.dbgprint_calls, sys->stats.dbgprint_bytes, sys->mm.mapped_pages,
             pfn_free_frames(&sys->machine.pfn));
     fflush(out);

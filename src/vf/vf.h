@@ -16,9 +16,9 @@
 
 /* Verifier options. Bits mirror Driver Verifier's flags where one exists. */
 enum vf_option {
-    vf_opt_os = 0,                       /* Windows itself stops: always on */
+    vf_opt_os = 0, /* Windows itself stops: always on */
     vf_opt_special_pool = 0x1,
-    vf_opt_irql_checking = 0x2,          /* force IRQL checking: trim on raise */
+    vf_opt_irql_checking = 0x2, /* force IRQL checking: trim on raise */
     vf_opt_low_resources = 0x4,
     vf_opt_pool_tracking = 0x8,
     vf_opt_io = 0x10,
@@ -26,17 +26,19 @@ enum vf_option {
     vf_opt_dma = 0x80,
     vf_opt_misc = 0x800,
     vf_opt_ddi = 0x20000,
-    vf_opt_code_integrity = 0x2000000,   /* executable pool types (pool.executable) */
-    vf_opt_dma_ownership = 0x4000000,    /* DMA: protect buffers the device owns (hal/own.c) */
-    vf_opt_logical_offset = 0x8000000,   /* DMA: masters' logical address != physical */
-    vf_opt_auto = 0x40000000,            /* DV automatic checks; wdmsim-only checks */
-    vf_opt_double_buffer = 0x80000000u,  /* DMA: bounce every mapped transfer */
+    vf_opt_code_integrity = 0x2000000,  /* executable pool types (pool.executable) */
+    vf_opt_dma_ownership = 0x4000000,   /* DMA: protect buffers the device owns (hal/own.c) */
+    vf_opt_logical_offset = 0x8000000,  /* DMA: masters' logical address != physical */
+    vf_opt_auto = 0x40000000,           /* DV automatic checks; wdmsim-only checks */
+    vf_opt_double_buffer = 0x80000000u, /* DMA: bounce every mapped transfer */
 };
 
 #define VF_OPTS_STANDARD                                                                           \
-    (vf_opt_auto | vf_opt_pool_tracking | vf_opt_io | vf_opt_deadlock | vf_opt_dma |               \
-     vf_opt_misc | vf_opt_ddi | vf_opt_dma_ownership)
-#define VF_OPTS_ALL (VF_OPTS_STANDARD | vf_opt_special_pool | vf_opt_irql_checking | vf_opt_double_buffer | vf_opt_logical_offset)
+    (vf_opt_auto | vf_opt_pool_tracking | vf_opt_io | vf_opt_deadlock | vf_opt_dma | vf_opt_misc | \
+     vf_opt_ddi | vf_opt_dma_ownership)
+#define VF_OPTS_ALL                                                                         \
+    (VF_OPTS_STANDARD | vf_opt_special_pool | vf_opt_irql_checking | vf_opt_double_buffer | \
+     vf_opt_logical_offset)
 
 /* One verifier rule, as spec/verifier.md defines it. */
 struct vf_rule {
@@ -59,22 +61,22 @@ struct vf_rule_list {
 
 /* Per-machine verifier state. */
 struct vf {
-    uint32_t options;        /* enabled enum vf_option bits */
+    uint32_t options; /* enabled enum vf_option bits */
     unsigned low_res_permille;
-    char low_res_tag[16];    /* low-resources-tag=PATTERN ("" = every tag) */
-    uint64_t low_res_state;  /* seeded PRNG of the injections (lowres.c) */
+    char low_res_tag[16];   /* low-resources-tag=PATTERN ("" = every tag) */
+    uint64_t low_res_state; /* seeded PRNG of the injections (lowres.c) */
     bool low_res_seeded;
     uint64_t low_res_injected;
-    unsigned reported;       /* continuing violations reported */
-    FILE *out;               /* where continuing reports go (stderr) */
+    unsigned reported;                /* continuing violations reported */
+    FILE *out;                        /* where continuing reports go (stderr) */
     const struct vf_rule *break_rule; /* --break-on RULE: stops even if it continues */
 };
 
 /* Parses "none", "standard", "all", or a comma list of named options
  * ("special-pool", "irql-checking", "dma", "low-resources[=PERMILLE]" ...).
  * Returns 0, or -1 with a message in err naming the bad word. */
-int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_permille,
-                     char *err, size_t errlen);
+int vf_parse_options(const char *list, uint32_t *options, unsigned *low_res_permille, char *err,
+                     size_t errlen);
 
 /* Finds "low-resources-tag=PATTERN" in a --verifier list (vf_parse_options
  * accepts and skips it): PATTERN is up to 4 tag characters as tools print
@@ -119,8 +121,6 @@ int vf_backtrace_capture(void **frames, int max, int skip);
 void vf_backtrace_print(FILE *out, void *const *frames, int n);
 /* Describes one captured frame (a return address) as "function (file:line)" or "module+0xoff". */
 void vf_backtrace_describe(void *pc, char *buf, size_t len);
-
-
 
 /* Reports (report.c): the debugger-style analysis of a stopped machine, and
  * the same as JSON with run statistics (bugcheck null when none). Both must

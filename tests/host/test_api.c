@@ -47,8 +47,7 @@ static void test_stopped_machine_runs_nothing(void **state)
     wdmsim *sim;
     assert_int_equal(wdmsim_boot(&cfg, &sim, &err), WDMSIM_OK);
     assert_int_equal(wdmsim_load_driver(sim, fixture_path("kebugcheck"), &err), WDMSIM_STOPPED);
-    assert_int_equal(wdmsim_load_driver(sim, fixture_path("hello_fixture"), &err),
-                     WDMSIM_STOPPED);
+    assert_int_equal(wdmsim_load_driver(sim, fixture_path("hello_fixture"), &err), WDMSIM_STOPPED);
     assert_non_null(wdmsim_get_bugcheck(sim));
     assert_int_equal(wdmsim_get_bugcheck(sim)->code, 0xE2);
     wdmsim_shutdown(sim);

@@ -76,8 +76,8 @@ static void test_bugcheck_report_and_json(void **state)
 {
     (void)state;
     const char *json = "/tmp/wdmsim-cli-report.json";
-    const char *args[] = {"run", "--seed", "77", "--report-json", json,
-                          fixture(0, "kebugcheck"), NULL};
+    const char *args[] = {"run", "--seed", "77", "--report-json", json, fixture(0, "kebugcheck"),
+                          NULL};
     assert_int_equal(run(args), 1);
     assert_string_equal(out, "kebugcheck: about to stop\n");
     assert_non_null(strstr(err, "MANUALLY_INITIATED_CRASH (e2)"));
@@ -150,7 +150,8 @@ static void test_missing_import(void **state)
     (void)state;
     const char *args[] = {"run", fixture(0, "missing_import"), NULL};
     assert_int_equal(run(args), 2);
-    assert_non_null(strstr(err, "imports KeRoutineWdmsimDoesNotHave, which wdmsim does not provide"));
+    assert_non_null(
+        strstr(err, "imports KeRoutineWdmsimDoesNotHave, which wdmsim does not provide"));
 }
 
 static void test_page_size_mismatch(void **state)

@@ -116,22 +116,14 @@ static void catalogue(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(catalogue),
-        cmocka_unit_test(raise_lower),
-        cmocka_unit_test(lower_higher),
-        cmocka_unit_test(api),
-        cmocka_unit_test(paged_code),
-        cmocka_unit_test(release_not_dispatch),
-        cmocka_unit_test(atdpc),
-        cmocka_unit_test(above_dispatch),
-        cmocka_unit_test(kernel_release),
-        cmocka_unit_test(recursive),
-        cmocka_unit_test(release_unowned),
-        cmocka_unit_test(order),
-        cmocka_unit_test(fast_mutex),
-        cmocka_unit_test(wait_at_dispatch),
-        cmocka_unit_test(setevent),
-        cmocka_unit_test(wait_forever),
+        cmocka_unit_test(catalogue),       cmocka_unit_test(raise_lower),
+        cmocka_unit_test(lower_higher),    cmocka_unit_test(api),
+        cmocka_unit_test(paged_code),      cmocka_unit_test(release_not_dispatch),
+        cmocka_unit_test(atdpc),           cmocka_unit_test(above_dispatch),
+        cmocka_unit_test(kernel_release),  cmocka_unit_test(recursive),
+        cmocka_unit_test(release_unowned), cmocka_unit_test(order),
+        cmocka_unit_test(fast_mutex),      cmocka_unit_test(wait_at_dispatch),
+        cmocka_unit_test(setevent),        cmocka_unit_test(wait_forever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,11 +163,17 @@ static void test_sizes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_config),    cmocka_unit_test(test_default_machine),
-        cmocka_unit_test(test_unknown_key),    cmocka_unit_test(test_unknown_section),
-        cmocka_unit_test(test_overlapping_ram), cmocka_unit_test(test_bad_page_size),
-        cmocka_unit_test(test_ram_beyond_host), cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_registry_section), cmocka_unit_test(test_missing_file),   cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_good_config),
+        cmocka_unit_test(test_default_machine),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_unknown_section),
+        cmocka_unit_test(test_overlapping_ram),
+        cmocka_unit_test(test_bad_page_size),
+        cmocka_unit_test(test_ram_beyond_host),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_registry_section),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

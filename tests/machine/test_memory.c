@@ -159,12 +159,9 @@ static void test_8k_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zone_limits),
-        cmocka_unit_test(test_holes_never_allocated),
-        cmocka_unit_test(test_scattered_policy),
-        cmocka_unit_test(test_free_accounting),
-        cmocka_unit_test(test_contiguous_runs),
-        cmocka_unit_test(test_8k_pages),
+        cmocka_unit_test(test_zone_limits),      cmocka_unit_test(test_holes_never_allocated),
+        cmocka_unit_test(test_scattered_policy), cmocka_unit_test(test_free_accounting),
+        cmocka_unit_test(test_contiguous_runs),  cmocka_unit_test(test_8k_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

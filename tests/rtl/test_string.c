@@ -226,19 +226,19 @@ static void test_case_chars(void **state)
     assert_int_equal(RtlUpcaseUnicodeChar(0x4E2D), 0x4E2D);
     /* the whole BMP table: Latin Extended-B, Greek Extended, Coptic,
      * Glagolitic, circled letters; pairs Windows' tables lack stay put */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x01A1), 0x01A0); /* o horn */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x0180), 0x0243); /* b stroke */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x1F00), 0x1F08); /* alpha psili */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x2C81), 0x2C80); /* Coptic alfa */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x2C30), 0x2C00); /* Glagolitic az */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x24D0), 0x24B6); /* circled a */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x01A1), 0x01A0);   /* o horn */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x0180), 0x0243);   /* b stroke */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x1F00), 0x1F08);   /* alpha psili */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x2C81), 0x2C80);   /* Coptic alfa */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x2C30), 0x2C00);   /* Glagolitic az */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x24D0), 0x24B6);   /* circled a */
     assert_int_equal(RtlDowncaseUnicodeChar(0x1E9E), 0x1E9E); /* capital sharp s */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x10D0), 0x10D0); /* Georgian an */
-    assert_int_equal(RtlUpcaseUnicodeChar(0xAB70), 0xAB70); /* Cherokee small a */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x0131), 0x0131); /* dotless i */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x017F), 0x017F); /* long s */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x00B5), 0x00B5); /* micro sign */
-    assert_int_equal(RtlUpcaseUnicodeChar(0x01C5), 0x01C5); /* Dz caron title case */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x10D0), 0x10D0);   /* Georgian an */
+    assert_int_equal(RtlUpcaseUnicodeChar(0xAB70), 0xAB70);   /* Cherokee small a */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x0131), 0x0131);   /* dotless i */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x017F), 0x017F);   /* long s */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x00B5), 0x00B5);   /* micro sign */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x01C5), 0x01C5);   /* Dz caron title case */
     assert_int_equal(RtlDowncaseUnicodeChar(0x212A), 0x212A); /* Kelvin sign */
     assert_int_equal(RtlDowncaseUnicodeChar(u'Q'), u'q');
     assert_int_equal(RtlDowncaseUnicodeChar(0x00C0), 0x00E0);

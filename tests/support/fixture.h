@@ -12,12 +12,12 @@
 #include <wdmsim/wdmsim.h>
 
 struct fixture_run {
-    int load_rc;       /* wdmsim_load_driver result */
-    int unload_rc;     /* wdmsim_unload_drivers result (if loading went on) */
-    int stopped;       /* a bug check happened */
+    int load_rc;   /* wdmsim_load_driver result */
+    int unload_rc; /* wdmsim_unload_drivers result (if loading went on) */
+    int stopped;   /* a bug check happened */
     uint32_t code;
     uint64_t param[4];
-    char rule[64];     /* "" when none */
+    char rule[64]; /* "" when none */
     int32_t entry_status;
     char error[512];   /* load error text */
     char output[8192]; /* DbgPrint output */

@@ -142,8 +142,8 @@ static void check_private(const struct wdmsim_rule_info *r, void *ctx)
         return;
     for (unsigned i = 0; i < pc->n; i++) {
         if (pc->seen[i].code == r->code && pc->seen[i].p1 == r->p1) {
-            print_message("rules %s and %s share the private code 0x%X/0x%llX\n",
-                          pc->seen[i].id, r->id, r->code, (unsigned long long)r->p1);
+            print_message("rules %s and %s share the private code 0x%X/0x%llX\n", pc->seen[i].id,
+                          r->id, r->code, (unsigned long long)r->p1);
             pc->clashes++;
         }
     }

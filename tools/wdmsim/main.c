@@ -139,28 +139,43 @@ static int cmd_run(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:s:v:j:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': cfg.machine_path = optarg; break;
+        case 'm':
+            cfg.machine_path = optarg;
+            break;
         case 's':
             if (parse_seed(optarg, &cfg.seed)) {
                 fprintf(stderr, "wdmsim: --seed %s: expected a number or 'random'\n", optarg);
                 return exit_input;
             }
             break;
-        case 'v': cfg.verifier = optarg; break;
-        case 'j': json_path = optarg; break;
-        case 'R': cfg.reg_path = optarg; break;
-        case 'H': cfg.hive_path = optarg; break;
-        case 'P': pool_usage = 1; break;
-        case 'A': app = optarg; break;
+        case 'v':
+            cfg.verifier = optarg;
+            break;
+        case 'j':
+            json_path = optarg;
+            break;
+        case 'R':
+            cfg.reg_path = optarg;
+            break;
+        case 'H':
+            cfg.hive_path = optarg;
+            break;
+        case 'P':
+            pool_usage = 1;
+            break;
+        case 'A':
+            app = optarg;
+            break;
         case 'B':
             if (!strchr(optarg, '=') || nbinds == 64) {
-                fprintf(stderr, "wdmsim: --bind %s: expected MODEL=SERVICE (at most 64)\n",
-                        optarg);
+                fprintf(stderr, "wdmsim: --bind %s: expected MODEL=SERVICE (at most 64)\n", optarg);
                 return exit_input;
             }
             binds[nbinds++] = optarg;
             break;
-        case 'I': inspect = 1; break;
+        case 'I':
+            inspect = 1;
+            break;
         case 'C':
             if (ncmds == 64) {
                 fprintf(stderr, "wdmsim: --cmd: at most 64\n");
@@ -175,10 +190,18 @@ static int cmd_run(int argc, char **argv)
             }
             breaks[nbreaks++] = optarg;
             break;
-        case 'T': trace_path = optarg; break;
-        case 'S': summary = 1; break;
-        case 'N': summary = 0; break;
-        case 'D': draw_path = optarg; break;
+        case 'T':
+            trace_path = optarg;
+            break;
+        case 'S':
+            summary = 1;
+            break;
+        case 'N':
+            summary = 0;
+            break;
+        case 'D':
+            draw_path = optarg;
+            break;
         case 'X':
             if (tool_draw_number("--draw-transfer", optarg, &draw_xfer))
                 return exit_input;
@@ -187,8 +210,12 @@ static int cmd_run(int argc, char **argv)
             if (tool_draw_number("--draw-irp", optarg, &draw_irp))
                 return exit_input;
             break;
-        case 'h': usage(stdout); return exit_clean;
-        default: usage(stderr); return exit_input;
+        case 'h':
+            usage(stdout);
+            return exit_clean;
+        default:
+            usage(stderr);
+            return exit_input;
         }
     }
     if (optind >= argc) {
@@ -276,8 +303,8 @@ static int cmd_run(int argc, char **argv)
         }
     }
     if (rc == WDMSIM_OK && status != exit_input && at_end) {
-        cmd_failures += tool_inspect(sim, cmds, ncmds, interactive,
-                                     "end of the run (drivers still loaded)");
+        cmd_failures +=
+            tool_inspect(sim, cmds, ncmds, interactive, "end of the run (drivers still loaded)");
         inspected = 1;
     }
     if (rc != WDMSIM_STOPPED && status != exit_input)
@@ -340,8 +367,8 @@ static int cmd_run(int argc, char **argv)
 static void print_rule(const struct wdmsim_rule_info *r, void *ctx)
 {
     (void)ctx;
-    printf("%-34s 0x%-4X %s0x%-9" PRIX64 " %s\n", r->id, r->code, r->subcode_in_p4 ? "P4=" : "P1=",
-           r->p1, r->text);
+    printf("%-34s 0x%-4X %s0x%-9" PRIX64 " %s\n", r->id, r->code,
+           r->subcode_in_p4 ? "P4=" : "P1=", r->p1, r->text);
 }
 
 /* --long: one tab-separated line per rule, for scripts (scripts/gen-rule-table.sh). */

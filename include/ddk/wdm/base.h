@@ -20,13 +20,12 @@
 #define PAGE_SIZE  (1UL << PAGE_SHIFT)
 
 #define ROUND_TO_PAGES(Size) (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
-#define BYTES_TO_PAGES(Size)                                                                       \
-    (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
-#define BYTE_OFFSET(Va)   ((ULONG)((LONG_PTR)(Va) & (PAGE_SIZE - 1)))
-#define PAGE_ALIGN(Va)    ((PVOID)((ULONG_PTR)(Va) & ~(PAGE_SIZE - 1)))
-#define ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size)                                                   \
-    ((ULONG)((((ULONG_PTR)(Size)) >> PAGE_SHIFT) +                                                 \
-             ((BYTE_OFFSET(Va) + ((ULONG)(Size) & (PAGE_SIZE - 1)) + (PAGE_SIZE - 1)) >>           \
+#define BYTES_TO_PAGES(Size) (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
+#define BYTE_OFFSET(Va)      ((ULONG)((LONG_PTR)(Va) & (PAGE_SIZE - 1)))
+#define PAGE_ALIGN(Va)       ((PVOID)((ULONG_PTR)(Va) & ~(PAGE_SIZE - 1)))
+#define ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size)                                         \
+    ((ULONG)((((ULONG_PTR)(Size)) >> PAGE_SHIFT) +                                       \
+             ((BYTE_OFFSET(Va) + ((ULONG)(Size) & (PAGE_SIZE - 1)) + (PAGE_SIZE - 1)) >> \
               PAGE_SHIFT)))
 #define COMPUTE_PAGES_SPANNED(Va, Size) ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size)
 
@@ -34,7 +33,7 @@
  * Weak and default-visibility so every translation unit may carry it and the
  * loader finds exactly one with dlsym. */
 struct _WDMSIM_DRIVER_ABI {
-    ULONG Magic;     /* 'WDMS' */
+    ULONG Magic; /* 'WDMS' */
     ULONG Version;
     ULONG PageShift;
     ULONG WcharSize;

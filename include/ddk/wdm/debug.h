@@ -27,8 +27,8 @@ NTSYSAPI VOID NTAPI DbgBreakPoint(VOID);
 /* ASSERT is the driver's; a failure is a bug check here, not a debugger prompt. */
 NTSYSAPI VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNumber,
                               PCSTR MutableMessage);
-#define ASSERT(exp)                                                                                \
+#define ASSERT(exp) \
     ((!(exp)) ? (RtlAssert((PVOID) #exp, (PVOID)__FILE__, __LINE__, NULL), FALSE) : TRUE)
-#define ASSERTMSG(msg, exp)                                                                        \
+#define ASSERTMSG(msg, exp) \
     ((!(exp)) ? (RtlAssert((PVOID) #exp, (PVOID)__FILE__, __LINE__, (PCSTR)(msg)), FALSE) : TRUE)
 #define NT_ASSERT(exp) ASSERT(exp)

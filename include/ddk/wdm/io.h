@@ -77,7 +77,8 @@ typedef enum _IO_ALLOCATION_ACTION {
     KeepObject = 1,
     DeallocateObject,
     DeallocateObjectKeepRegisters
-} IO_ALLOCATION_ACTION, *PIO_ALLOCATION_ACTION;
+} IO_ALLOCATION_ACTION,
+    *PIO_ALLOCATION_ACTION;
 
 typedef IO_ALLOCATION_ACTION NTAPI DRIVER_CONTROL(struct _DEVICE_OBJECT *DeviceObject,
                                                   struct _IRP *Irp, PVOID MapRegisterBase,
@@ -136,16 +137,16 @@ typedef struct _DRIVER_OBJECT {
 } DRIVER_OBJECT;
 
 /* ---- device object ---------------------------------------------------------- */
-#define DO_VERIFY_VOLUME        0x00000002
-#define DO_BUFFERED_IO          0x00000004
-#define DO_EXCLUSIVE            0x00000008
-#define DO_DIRECT_IO            0x00000010
-#define DO_MAP_IO_BUFFER        0x00000020
-#define DO_DEVICE_INITIALIZING  0x00000080
-#define DO_SHUTDOWN_REGISTERED  0x00000800
+#define DO_VERIFY_VOLUME         0x00000002
+#define DO_BUFFERED_IO           0x00000004
+#define DO_EXCLUSIVE             0x00000008
+#define DO_DIRECT_IO             0x00000010
+#define DO_MAP_IO_BUFFER         0x00000020
+#define DO_DEVICE_INITIALIZING   0x00000080
+#define DO_SHUTDOWN_REGISTERED   0x00000800
 #define DO_BUS_ENUMERATED_DEVICE 0x00001000
-#define DO_POWER_PAGABLE        0x00002000
-#define DO_POWER_INRUSH         0x00004000
+#define DO_POWER_PAGABLE         0x00002000
+#define DO_POWER_INRUSH          0x00004000
 
 typedef struct DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) _DEVICE_OBJECT {
     CSHORT Type;
@@ -593,8 +594,7 @@ NTKERNELAPI NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObject,
                                               PVOID ServiceContext, PKSPIN_LOCK SpinLock,
                                               ULONG Vector, KIRQL Irql, KIRQL SynchronizeIrql,
                                               KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector,
-                                              KAFFINITY ProcessorEnableMask,
-                                              BOOLEAN FloatingSave);
+                                              KAFFINITY ProcessorEnableMask, BOOLEAN FloatingSave);
 NTKERNELAPI VOID NTAPI IoDisconnectInterrupt(PKINTERRUPT InterruptObject);
 
 #define CONNECT_FULLY_SPECIFIED       0x1

@@ -34,9 +34,21 @@ typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
 typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
 typedef enum _WAIT_TYPE { WaitAll, WaitAny, WaitNotification, WaitDequeue } WAIT_TYPE;
 typedef enum _KWAIT_REASON {
-    Executive, FreePage, PageIn, PoolAllocation, DelayExecution, Suspended, UserRequest,
-    WrExecutive, WrFreePage, WrPageIn, WrPoolAllocation, WrDelayExecution, WrSuspended,
-    WrUserRequest, MaximumWaitReason = 41
+    Executive,
+    FreePage,
+    PageIn,
+    PoolAllocation,
+    DelayExecution,
+    Suspended,
+    UserRequest,
+    WrExecutive,
+    WrFreePage,
+    WrPageIn,
+    WrPoolAllocation,
+    WrDelayExecution,
+    WrSuspended,
+    WrUserRequest,
+    MaximumWaitReason = 41
 } KWAIT_REASON;
 
 typedef struct _KEVENT {
@@ -69,8 +81,12 @@ typedef VOID NTAPI KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext,
                                      PVOID SystemArgument1, PVOID SystemArgument2);
 typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
 
-typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance,
-                                MediumHighImportance } KDPC_IMPORTANCE;
+typedef enum _KDPC_IMPORTANCE {
+    LowImportance,
+    MediumImportance,
+    HighImportance,
+    MediumHighImportance
+} KDPC_IMPORTANCE;
 
 typedef struct _KDPC {
     union {
@@ -258,8 +274,8 @@ NTKERNELAPI VOID NTAPI KeFlushQueuedDpcs(VOID);
 typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
 typedef BOOLEAN NTAPI KSERVICE_ROUTINE(struct _KINTERRUPT *Interrupt, PVOID ServiceContext);
 typedef KSERVICE_ROUTINE *PKSERVICE_ROUTINE;
-typedef BOOLEAN NTAPI KMESSAGE_SERVICE_ROUTINE(struct _KINTERRUPT *Interrupt,
-                                               PVOID ServiceContext, ULONG MessageID);
+typedef BOOLEAN NTAPI KMESSAGE_SERVICE_ROUTINE(struct _KINTERRUPT *Interrupt, PVOID ServiceContext,
+                                               ULONG MessageID);
 typedef KMESSAGE_SERVICE_ROUTINE *PKMESSAGE_SERVICE_ROUTINE;
 typedef BOOLEAN NTAPI KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
 typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
@@ -272,10 +288,10 @@ NTKERNELAPI KIRQL NTAPI KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt);
 NTKERNELAPI VOID NTAPI KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql);
 
 /* ---- dispatcher objects and waits ---------------------------------------------------- */
-#define THREAD_WAIT_OBJECTS   3
-#define MAXIMUM_WAIT_OBJECTS  64
-#define EVENT_INCREMENT       1
-#define SEMAPHORE_INCREMENT   1
+#define THREAD_WAIT_OBJECTS  3
+#define MAXIMUM_WAIT_OBJECTS 64
+#define EVENT_INCREMENT      1
+#define SEMAPHORE_INCREMENT  1
 typedef struct _KWAIT_BLOCK {
     LIST_ENTRY WaitListEntry;
     UCHAR WaitType;
@@ -306,8 +322,8 @@ NTKERNELAPI LONG NTAPI KeReadStateMutex(PRKMUTEX Mutex);
 NTKERNELAPI NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason,
                                                  KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                                  PLARGE_INTEGER Timeout);
-NTKERNELAPI NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[],
-                                                    WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+NTKERNELAPI NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+                                                    KWAIT_REASON WaitReason,
                                                     KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                                     PLARGE_INTEGER Timeout,
                                                     PKWAIT_BLOCK WaitBlockArray);

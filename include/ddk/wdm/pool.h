@@ -12,22 +12,22 @@
  * The low 32 bits are required (an unknown one fails the call), the high 32
  * bits optional (ignored when unknown). */
 typedef ULONG64 POOL_FLAGS;
-#define POOL_FLAG_REQUIRED_START          0x0000000000000001ULL
-#define POOL_FLAG_USE_QUOTA               0x0000000000000001ULL
-#define POOL_FLAG_UNINITIALIZED           0x0000000000000002ULL
-#define POOL_FLAG_SESSION                 0x0000000000000004ULL
-#define POOL_FLAG_CACHE_ALIGNED           0x0000000000000008ULL
-#define POOL_FLAG_RESERVED1               0x0000000000000010ULL
-#define POOL_FLAG_RAISE_ON_FAILURE        0x0000000000000020ULL
-#define POOL_FLAG_NON_PAGED               0x0000000000000040ULL
-#define POOL_FLAG_NON_PAGED_EXECUTE       0x0000000000000080ULL
-#define POOL_FLAG_PAGED                   0x0000000000000100ULL
-#define POOL_FLAG_RESERVED2               0x0000000000000200ULL
-#define POOL_FLAG_RESERVED3               0x0000000000000400ULL
-#define POOL_FLAG_REQUIRED_END            0x0000000080000000ULL
-#define POOL_FLAG_OPTIONAL_START          0x0000000100000000ULL
-#define POOL_FLAG_SPECIAL_POOL            0x0000000100000000ULL
-#define POOL_FLAG_OPTIONAL_END            0x8000000000000000ULL
+#define POOL_FLAG_REQUIRED_START    0x0000000000000001ULL
+#define POOL_FLAG_USE_QUOTA         0x0000000000000001ULL
+#define POOL_FLAG_UNINITIALIZED     0x0000000000000002ULL
+#define POOL_FLAG_SESSION           0x0000000000000004ULL
+#define POOL_FLAG_CACHE_ALIGNED     0x0000000000000008ULL
+#define POOL_FLAG_RESERVED1         0x0000000000000010ULL
+#define POOL_FLAG_RAISE_ON_FAILURE  0x0000000000000020ULL
+#define POOL_FLAG_NON_PAGED         0x0000000000000040ULL
+#define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
+#define POOL_FLAG_PAGED             0x0000000000000100ULL
+#define POOL_FLAG_RESERVED2         0x0000000000000200ULL
+#define POOL_FLAG_RESERVED3         0x0000000000000400ULL
+#define POOL_FLAG_REQUIRED_END      0x0000000080000000ULL
+#define POOL_FLAG_OPTIONAL_START    0x0000000100000000ULL
+#define POOL_FLAG_SPECIAL_POOL      0x0000000100000000ULL
+#define POOL_FLAG_OPTIONAL_END      0x8000000000000000ULL
 
 /* A tag with this bit must be freed with the same tag (ExFreePoolWithTag). */
 #define PROTECTED_POOL 0x80000000
@@ -51,16 +51,17 @@ typedef enum POOL_EXTENDED_PARAMETER_TYPE {
     PoolExtendedParameterSecurePool,
     PoolExtendedParameterNumaNode,
     PoolExtendedParameterMax
-} POOL_EXTENDED_PARAMETER_TYPE, *PPOOL_EXTENDED_PARAMETER_TYPE;
+} POOL_EXTENDED_PARAMETER_TYPE,
+    *PPOOL_EXTENDED_PARAMETER_TYPE;
 
-#define POOL_EXTENDED_PARAMETER_TYPE_BITS     8
+#define POOL_EXTENDED_PARAMETER_TYPE_BITS           8
 #define POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS 1
-#define POOL_EXTENDED_PARAMETER_RESERVED_BITS (64 - 8 - 1)
-#define SECURE_POOL_FLAGS_NONE      0x0
-#define SECURE_POOL_FLAGS_FREEABLE  0x1
-#define SECURE_POOL_FLAGS_MODIFIABLE 0x2
-#define POOL_NODE_REQUIREMENT ULONG
-#define MM_ANY_NODE_OK 0x80000000
+#define POOL_EXTENDED_PARAMETER_RESERVED_BITS       (64 - 8 - 1)
+#define SECURE_POOL_FLAGS_NONE                      0x0
+#define SECURE_POOL_FLAGS_FREEABLE                  0x1
+#define SECURE_POOL_FLAGS_MODIFIABLE                0x2
+#define POOL_NODE_REQUIREMENT                       ULONG
+#define MM_ANY_NODE_OK                              0x80000000
 
 typedef struct _POOL_EXTENDED_PARAMS_SECURE_POOL {
     HANDLE SecurePoolHandle;
@@ -89,8 +90,7 @@ typedef const POOL_EXTENDED_PARAMETER *PCPOOL_EXTENDED_PARAMETER;
  * NULL on failure (never raises unless POOL_RAISE_IF_ALLOCATION_FAILURE);
  * the block is uninitialized (wdmsim fills it with a seeded non-zero pattern
  * while the verifier tracks pool). Tag: 1-4 printable characters, not 0. */
-NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
-                                              ULONG Tag);
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 /* Tag 'None'. Deprecated. */
 NTKERNELAPI PVOID NTAPI ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
 /* Charged to the current process's quota; raises on failure unless the type
@@ -114,8 +114,7 @@ NTKERNELAPI PVOID NTAPI ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, 
  * P exactly as returned and live; Tag equal to the allocation's. */
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag);
 NTKERNELAPI VOID NTAPI ExFreePool(PVOID P);
-NTKERNELAPI VOID NTAPI ExFreePool2(PVOID P, ULONG Tag,
-                                   PCPOOL_EXTENDED_PARAMETER ExtendedParameters,
+NTKERNELAPI VOID NTAPI ExFreePool2(PVOID P, ULONG Tag, PCPOOL_EXTENDED_PARAMETER ExtendedParameters,
                                    ULONG ExtendedParametersCount);
 
 /* ---- inline wrappers (the WDK's FORCEINLINE helpers, not exports) --------- */

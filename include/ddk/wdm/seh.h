@@ -22,12 +22,12 @@
 #define EXCEPTION_CONTINUE_EXECUTION (-1)
 
 typedef struct _WDMSIM_SEH_FRAME {
-    PVOID Jmp[5];                    /* __builtin_setjmp buffer */
-    struct _WDMSIM_SEH_FRAME *Next;  /* outer frame of the chain */
-    PVOID Thread;                    /* the thread that pushed it */
-    NTSTATUS Code;                   /* the raised status */
-    LONG State;                      /* 0 body, 1 after body, 2 raised, 3 handled */
-    LONG Linked;                     /* on the chain */
+    PVOID Jmp[5];                   /* __builtin_setjmp buffer */
+    struct _WDMSIM_SEH_FRAME *Next; /* outer frame of the chain */
+    PVOID Thread;                   /* the thread that pushed it */
+    NTSTATUS Code;                  /* the raised status */
+    LONG State;                     /* 0 body, 1 after body, 2 raised, 3 handled */
+    LONG Linked;                    /* on the chain */
 } WDMSIM_SEH_FRAME;
 
 NTKERNELAPI VOID NTAPI io_seh_push(WDMSIM_SEH_FRAME *Frame);
@@ -47,6 +47,9 @@ FORCEINLINE VOID _WdmsimSehCleanup(WDMSIM_SEH_FRAME *Frame)
         io_seh_pop(Frame);
 }
 
+/* Not for clang-format: it reads __except as a keyword and would put a
+ * space before "(Filter)", turning the macro into an object-like one. */
+/* clang-format off */
 #define __try                                                                                      \
     for (WDMSIM_SEH_FRAME _wdmsim_seh __attribute__((cleanup(_WdmsimSehCleanup))) = {.State = 0},       \
                           *_wdmsim_seh_pass = (io_seh_push(&_wdmsim_seh), &_wdmsim_seh);           \
@@ -57,4 +60,5 @@ FORCEINLINE VOID _WdmsimSehCleanup(WDMSIM_SEH_FRAME *Frame)
 #define __finally else
 #define __leave   continue
 #define GetExceptionCode() (_wdmsim_seh.Code)
+/* clang-format on */
 #endif
