@@ -291,7 +291,8 @@ static void measure(int which, int workload, struct result *out)
     wdmsim *sim = NULL;
     if (which == 0) {
         /* BENCH_POOL_MACHINE: a machine config (e.g. a smaller system_va for valgrind). */
-        struct wdmsim_config cfg = {.seed = 1, .verifier = "none", .machine_path = getenv("BENCH_POOL_MACHINE")};
+        struct wdmsim_config cfg = {
+            .seed = 1, .verifier = "none", .machine_path = getenv("BENCH_POOL_MACHINE")};
         struct wdmsim_error err;
         if (wdmsim_boot(&cfg, &sim, &err) != WDMSIM_OK) {
             fprintf(stderr, "bench_pool: boot: %s\n", err.text);

@@ -148,8 +148,9 @@ struct ex {
     uint64_t small_max;  /* largest small request: page_size - 32 */
     uint32_t secret;     /* header cookies */
     uint8_t fill;        /* seeded fill byte for uninitialized blocks */
+
     uint16_t cache_limit[ex_max_page_units]; /* parked blocks per cache list (pool_heap.c) */
-    uint16_t unit_class[ex_max_page_units];  /* units a request of u units takes (pool_heap.c) */
+    uint16_t unit_class[ex_max_page_units];  /* block units for a request of u (pool_heap.c) */
 
     struct ex_cache *caches; /* ncaches: processors, then host threads */
     unsigned ncaches;

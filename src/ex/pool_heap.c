@@ -227,8 +227,7 @@ static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap
 {
     int k = fl_find(hp, u, ex->max_units);
     struct ex_hdr *h;
-    if (k < 0 && !hp->empty &&
-        hp->depot_bytes > (hp->pages << ex->page_shift) / ex_depot_hold) {
+    if (k < 0 && !hp->empty && hp->depot_bytes > (hp->pages << ex->page_shift) / ex_depot_hold) {
         depot_consolidate(ex, hp);
         k = fl_find(hp, u, ex->max_units);
     }

@@ -96,9 +96,8 @@ int io_driver_load(struct io *io, const char *path, struct io_driver **out,
         const char *why = dlerror();
         const char *undef = why ? strstr(why, "undefined symbol: ") : NULL;
         if (undef)
-            machine_error_set(err,
-                              "%s: the driver imports %s, which wdmsim does not provide",
-                              path, undef + strlen("undefined symbol: "));
+            machine_error_set(err, "%s: the driver imports %s, which wdmsim does not provide", path,
+                              undef + strlen("undefined symbol: "));
         else
             machine_error_set(err, "%s: not a loadable driver image: %s", path,
                               why ? why : "unknown error");

@@ -140,9 +140,9 @@ typedef NTSTATUS NTAPI BUILD_MDL_FROM_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapte
 typedef BUILD_MDL_FROM_SCATTER_GATHER_LIST *PBUILD_MDL_FROM_SCATTER_GATHER_LIST;
 
 /* ---- version 3 (Windows 8+) ------------------------------------------------------ */
-#define DMA_ADAPTER_INFO_VERSION1          1
-#define ADAPTER_INFO_SYNCHRONOUS_CALLBACK  0x0001
-#define ADAPTER_INFO_API_BYPASS            0x0002
+#define DMA_ADAPTER_INFO_VERSION1         1
+#define ADAPTER_INFO_SYNCHRONOUS_CALLBACK 0x0001
+#define ADAPTER_INFO_API_BYPASS           0x0002
 typedef struct _DMA_ADAPTER_INFO_V1 {
     ULONG ReadDmaCounterAvailable;
     ULONG ScatterGatherLimit;
@@ -187,7 +187,8 @@ typedef enum _DMA_COMPLETION_STATUS {
     DmaAborted,
     DmaError,
     DmaCancelled
-} DMA_COMPLETION_STATUS, *PDMA_COMPLETION_STATUS;
+} DMA_COMPLETION_STATUS,
+    *PDMA_COMPLETION_STATUS;
 typedef VOID NTAPI DMA_COMPLETION_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID CompletionContext,
                                           DMA_COMPLETION_STATUS Status);
 typedef DMA_COMPLETION_ROUTINE *PDMA_COMPLETION_ROUTINE;
@@ -237,8 +238,7 @@ typedef NTSTATUS NTAPI BUILD_SCATTER_GATHER_LIST_EX(
     PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject, PVOID DmaTransferContext, PMDL Mdl,
     ULONGLONG Offset, ULONG Length, ULONG Flags, PDRIVER_LIST_CONTROL ExecutionRoutine,
     PVOID Context, BOOLEAN WriteToDevice, PVOID ScatterGatherBuffer, ULONG ScatterGatherLength,
-    PDMA_COMPLETION_ROUTINE DmaCompletionRoutine, PVOID CompletionContext,
-    PVOID ScatterGatherList);
+    PDMA_COMPLETION_ROUTINE DmaCompletionRoutine, PVOID CompletionContext, PVOID ScatterGatherList);
 typedef BUILD_SCATTER_GATHER_LIST_EX *PBUILD_SCATTER_GATHER_LIST_EX;
 typedef NTSTATUS NTAPI FLUSH_ADAPTER_BUFFERS_EX(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
                                                 PVOID MapRegisterBase, ULONGLONG Offset,
@@ -249,10 +249,12 @@ typedef VOID NTAPI FREE_ADAPTER_OBJECT(PDMA_ADAPTER DmaAdapter,
 typedef FREE_ADAPTER_OBJECT *PFREE_ADAPTER_OBJECT;
 typedef NTSTATUS NTAPI CANCEL_MAPPED_TRANSFER(PDMA_ADAPTER DmaAdapter, PVOID DmaTransferContext);
 typedef CANCEL_MAPPED_TRANSFER *PCANCEL_MAPPED_TRANSFER;
-typedef NTSTATUS NTAPI ALLOCATE_DOMAIN_COMMON_BUFFER(
-    PDMA_ADAPTER DmaAdapter, HANDLE DomainHandle, PPHYSICAL_ADDRESS MaximumAddress, ULONG Length,
-    ULONG Flags, MEMORY_CACHING_TYPE *CacheType, NODE_REQUIREMENT PreferredNode,
-    PPHYSICAL_ADDRESS LogicalAddress, PVOID *VirtualAddress);
+typedef NTSTATUS NTAPI ALLOCATE_DOMAIN_COMMON_BUFFER(PDMA_ADAPTER DmaAdapter, HANDLE DomainHandle,
+                                                     PPHYSICAL_ADDRESS MaximumAddress, ULONG Length,
+                                                     ULONG Flags, MEMORY_CACHING_TYPE *CacheType,
+                                                     NODE_REQUIREMENT PreferredNode,
+                                                     PPHYSICAL_ADDRESS LogicalAddress,
+                                                     PVOID *VirtualAddress);
 typedef ALLOCATE_DOMAIN_COMMON_BUFFER *PALLOCATE_DOMAIN_COMMON_BUFFER;
 typedef NTSTATUS NTAPI FLUSH_DMA_BUFFER(PDMA_ADAPTER DmaAdapter, PMDL Mdl, BOOLEAN ReadOperation);
 typedef FLUSH_DMA_BUFFER *PFLUSH_DMA_BUFFER;
@@ -323,11 +325,11 @@ NTKERNELAPI NTSTATUS NTAPI IoAllocateAdapterChannel(PADAPTER_OBJECT AdapterObjec
                                                     PDRIVER_CONTROL ExecutionRoutine,
                                                     PVOID Context);
 NTHALAPI PHYSICAL_ADDRESS NTAPI IoMapTransfer(PADAPTER_OBJECT AdapterObject, PMDL Mdl,
-                                              PVOID MapRegisterBase, PVOID CurrentVa,
-                                              PULONG Length, BOOLEAN WriteToDevice);
+                                              PVOID MapRegisterBase, PVOID CurrentVa, PULONG Length,
+                                              BOOLEAN WriteToDevice);
 NTHALAPI BOOLEAN NTAPI IoFlushAdapterBuffers(PADAPTER_OBJECT AdapterObject, PMDL Mdl,
-                                             PVOID MapRegisterBase, PVOID CurrentVa,
-                                             ULONG Length, BOOLEAN WriteToDevice);
+                                             PVOID MapRegisterBase, PVOID CurrentVa, ULONG Length,
+                                             BOOLEAN WriteToDevice);
 NTHALAPI VOID NTAPI IoFreeMapRegisters(PADAPTER_OBJECT AdapterObject, PVOID MapRegisterBase,
                                        ULONG NumberOfMapRegisters);
 NTHALAPI VOID NTAPI IoFreeAdapterChannel(PADAPTER_OBJECT AdapterObject);
