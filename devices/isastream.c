@@ -17,6 +17,9 @@
  * capture). The controller has no clock of its own in wdmsim: the device
  * lets it serve the channel (wdmsim_dma_run) at each tick and at start, the
  * instants at which DREQ can rise.
+ * Length: the datasheet's register map, both stream directions and the
+ * 8237 slave callbacks share one state struct and one event loop; split by
+ * direction the two halves would each need the whole struct's invariants.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -29,6 +29,9 @@
  * the ring index is RingSize - ReadDmaCounter(). BLOCK interrupts every half
  * ring keep the DPC within one lap; the device's XFERRED register (the same
  * count, kept by the device) tells a lost lap from a late DPC.
+ * Length: about 800 lines on purpose. A WDK sample is read as one file,
+ * top to bottom, beside the datasheet; splitting it would hide the flow it
+ * exists to show.
  */
 #include <wdm.h>
 #include <ntstrsafe.h>

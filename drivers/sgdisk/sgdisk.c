@@ -20,6 +20,9 @@
  *  - STOP / REMOVE: disable handshake, interrupt disconnected, common
  *    buffer freed, adapter put, BAR unmapped: unload leaves nothing behind.
  * Written only against <wdm.h>; every status is checked.
+ * Length: about 800 lines on purpose. A WDK sample is read as one file,
+ * top to bottom, beside the datasheet; splitting it would hide the flow it
+ * exists to show.
  */
 #include <wdm.h>
 #include <ntstrsafe.h>
