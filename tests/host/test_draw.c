@@ -20,6 +20,7 @@
 
 #include <wdmsim/wdmsim.h>
 
+#include "host/draw.h"
 #include "host/inspect.h"
 #include "support/fixture.h"
 #include "sys.h"
@@ -266,6 +267,28 @@ static void t_requests(void **state)
         free(html);
     }
     assert_true(seen[hal_io_buffered] && seen[hal_io_direct] && seen[hal_io_neither]);
+
+    /* !iobuf lists the same records: one line each, with its IRP,
+     * method, SystemBuffer and MDL, and the count at the end. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(wdmsim_inspect(r.sim, "!iobuf", f), WDMSIM_OK);
+    fclose(f);
+    char tail[64];
+    snprintf(tail, sizeof(tail), "%u requests\n", l->ionext);
+    assert_non_null(strstr(text, tail));
+    unsigned first = l->ionext > l->iocap ? l->ionext - l->iocap + 1 : 1;
+    for (unsigned s = first; s <= l->ionext; s++) {
+        const struct hal_iobuf *b = hal_xferlog_get_io(&wdmsim_sys(r.sim)->hal, s);
+        char line[160];
+        snprintf(line, sizeof(line), "%5u %s %-21s %-8s %s %s", b->seq, INSP_ADDR(b->irp),
+                 draw_major_name(b->major), draw_method_name(b->method), INSP_ADDR(b->sysbuf.va),
+                 INSP_ADDR(b->mdl));
+        if (!strstr(text, line))
+            fail_msg("!iobuf lacks the line for request %u: '%s'", s, line);
+    }
+    free(text);
     done(&r);
 }
 
