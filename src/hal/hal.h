@@ -372,6 +372,7 @@ bool hal_base_check(struct hal_adapter *a, PVOID base, unsigned *first, unsigned
 void hal_sysdma_init(struct hal *hal);
 void hal_sysdma_program(struct hal_adapter *a, uint64_t pa, uint32_t len, bool to_device);
 void hal_sysdma_mask(struct hal_adapter *a);
+bool hal_sysdma_active(const struct hal_adapter *a);
 uint32_t hal_sysdma_remaining(struct hal_adapter *a);
 
 /* The operations tables (dma_api.c) and each routine (files named). */
@@ -598,7 +599,7 @@ static inline void hal_xferlog_irp(struct hal *hal, PIRP irp, PDEVICE_OBJECT dev
 
 /* ---- verifier rules of this layer (rules.c) ------------------------------- */
 extern const struct vf_rule *const hal_vf_rules[];
-enum { hal_vf_rule_count = 51 };
+enum { hal_vf_rule_count = 52 };
 extern const struct vf_rule hal_rule_common_buffer_double_free;
 extern const struct vf_rule hal_rule_channel_double_free;
 extern const struct vf_rule hal_rule_map_registers_double_free;
@@ -637,6 +638,7 @@ extern const struct vf_rule hal_rule_sdma_block_wrap;
 extern const struct vf_rule hal_rule_sdma_driver_port_access;
 extern const struct vf_rule hal_rule_sdma_illegal_mode;
 extern const struct vf_rule hal_rule_sdma_unsupported_command;
+extern const struct vf_rule hal_rule_sdma_flush_active_channel;
 extern const struct vf_rule hal_rule_wrong_release_api;
 extern const struct vf_rule hal_rule_flush_direction_mismatch;
 extern const struct vf_rule hal_rule_flush_range;

@@ -18,9 +18,10 @@
  * dma.flush-unmapped-buffer, dma.flush-range, dma.flush-direction-mismatch,
  * dma.free-while-mapped, dma.map-registers-double-free,
  * dma.free-count-mismatch, dma.channel-double-free, dma.flush-past-end,
- * dma.flush-unmapped-register; through hal_check_map dma.stack-buffer,
- * dma.overlap, dma.sg-segment-limit; hal_own_begin starts the window of
- * dma.cpu-touch-owned / dma.stale-read (own.c).
+ * dma.flush-unmapped-register, sdma.flush-active-channel; through
+ * hal_check_map dma.stack-buffer, dma.overlap, dma.sg-segment-limit;
+ * hal_own_begin starts the window of dma.cpu-touch-owned / dma.stale-read
+ * (own.c).
  * Not modelled: CurrentVa pointing into another process (never dereferenced
  * here, so nothing to model).
  */
@@ -376,6 +377,16 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
                       "FlushAdapterBuffers of %lu bytes at %#lx; MapTransfer mapped %u",
                       (unsigned long)Length, (unsigned long)va, o->len);
         return FALSE;
+    }
+    if (a->channel >= 0 && hal_sysdma_active(a)) {
+        /* Reported, then flushed anyway: the mask below stops the channel. */
+        hal_violation(a->hal, &hal_rule_sdma_flush_active_channel, 0, a->channel >= 4,
+                      (uint64_t)a->channel,
+                      "FlushAdapterBuffers of system DMA channel %d while it is still running: "
+                      "unmasked, %s",
+                      a->channel,
+                      a->auto_init ? "auto-initialize, the device still requesting"
+                                   : "short of terminal count");
     }
     unsigned regs = o->regs;
     ke_observe(&sys->ke, ke_ev_dma_unmap, ke_dma_arg(a->id, dir, (unsigned)r0, 0), 0);

@@ -395,6 +395,17 @@ const struct vf_rule hal_rule_sdma_unsupported_command = {
     .fixture = "tests/fixtures/sdma-unsupported-command",
 };
 
+const struct vf_rule hal_rule_sdma_flush_active_channel = {
+    .id = "sdma.flush-active-channel",
+    .code = 0xE6,
+    .p1 = 0x23,
+    .params = {"0", "controller (0: channels 0-3, 1: 5-7)", "channel"},
+    .text = "FlushAdapterBuffers of a system DMA channel neither complete (terminal count) nor "
+            "cancelled (masked, or an auto-initialize channel whose device stopped requesting)",
+    .option = vf_opt_dma,
+    .fixture = "tests/fixtures/sdma-flush-active-channel",
+};
+
 const struct vf_rule hal_rule_wrong_release_api = {
     .id = "dma.wrong-release-api",
     .code = 0xE6,
@@ -568,6 +579,7 @@ const struct vf_rule *const hal_vf_rules[hal_vf_rule_count] = {
     &hal_rule_sdma_driver_port_access,
     &hal_rule_sdma_illegal_mode,
     &hal_rule_sdma_unsupported_command,
+    &hal_rule_sdma_flush_active_channel,
     &hal_rule_wrong_release_api,
     &hal_rule_flush_direction_mismatch,
     &hal_rule_flush_range,

@@ -10,7 +10,8 @@
  * (sdma.driver-port-access). Every unit the controller moves is checked
  * against the owning adapter's live mappings like a bus master's access.
  * Rule ids: sdma.block-wrap, sdma.driver-port-access, sdma.illegal-mode,
- * sdma.unsupported-command, dma.counter-on-master, dma.device-*.
+ * sdma.unsupported-command, sdma.flush-active-channel,
+ * dma.counter-on-master, dma.device-*.
  * Not modelled: EISA high page registers from the HAL side (24-bit reach).
  */
 #include "sys.h"
@@ -58,6 +59,21 @@ void hal_sysdma_mask(struct hal_adapter *a)
     d->owner_access = true;
     out(d, port_of(ch, 10), (uint8_t)(4 | (ch & 3)));
     d->owner_access = false;
+}
+
+/* Whether the channel is still transferring, for sdma.flush-active-channel
+ * at the flush. Masked: cancelled, or complete (terminal count and EOP mask
+ * a channel without auto-initialize). Unmasked without auto-initialize: short
+ * of terminal count, whatever DREQ says (single mode drops DREQ between
+ * units). Auto-initialize never completes and the driver cannot mask an
+ * owned channel, so stopping the device (DREQ low) is how it cancels. */
+bool hal_sysdma_active(const struct hal_adapter *a)
+{
+    const struct i8237 *d = &a->hal->machine->dma;
+    unsigned ch = (unsigned)a->channel;
+    if (d->chip[ch >> 2].mask & (1u << (ch & 3)))
+        return false;
+    return !(d->ch[ch].mode & i8237_mode_autoinit) || d->ch[ch].dreq;
 }
 
 /* Bytes not yet moved: the live count register, read as the HAL does

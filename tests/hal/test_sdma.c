@@ -6,7 +6,8 @@
  * controller pair (a wider access there is nobody's port); a booted
  * machine's controller moves units on the virtual clock. Fixtures:
  * sdma-driver-port-access (0xE6/0x57000021), sdma-block-wrap
- * (0xE6/0x57000020) stop; sdma-illegal-mode (0x57000022) and
+ * (0xE6/0x57000020), sdma-flush-active-channel (0xE6/0x23, P3 controller,
+ * P4 channel) stop; sdma-illegal-mode (0x57000022) and
  * sdma-unsupported-command (0x57000023) are continuing reports, checked as
  * one violation each and, with `wdmsim_break_on`, as a stop with their
  * code and parameter 1.
@@ -39,6 +40,22 @@ static void stopping_fixtures(void **state)
     assert_string_equal(r.rule, "sdma.block-wrap");
     assert_int_equal(r.param[1], 3);       /* channel */
     assert_int_equal(r.param[2], 0x10000); /* wrapped to the start of page 1 */
+}
+
+/* A flush before terminal count: channel 5 is the 16-bit controller's. */
+static void flush_active_channel(void **state)
+{
+    (void)state;
+    fixture_expect_stop("sdma-flush-active-channel", "standard", 0xE6, 0x23);
+    struct fixture_run r;
+    fixture_run("sdma-flush-active-channel", NULL, NULL, 1, &r);
+    assert_true(r.stopped);
+    assert_int_equal(r.code, 0xE6);
+    assert_string_equal(r.rule, "sdma.flush-active-channel");
+    assert_int_equal(r.param[0], 0x23);
+    assert_int_equal(r.param[1], 0); /* P2 */
+    assert_int_equal(r.param[2], 1); /* controller: DMA2 */
+    assert_int_equal(r.param[3], 5); /* channel */
 }
 
 /* A continuing rule reports once and goes on; broken on, it stops. */
@@ -120,6 +137,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stopping_fixtures),
+        cmocka_unit_test(flush_active_channel),
         cmocka_unit_test(continuing_fixtures),
         cmocka_unit_test(port_decoder_and_clock),
     };
