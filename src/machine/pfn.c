@@ -15,34 +15,22 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "machine/bitmap.h"
 #include "machine/machine.h"
-
-static inline bool bit_get(const uint64_t *bm, uint64_t i)
-{
-    return (bm[i >> 6] >> (i & 63)) & 1;
-}
-static inline void bit_set(uint64_t *bm, uint64_t i)
-{
-    bm[i >> 6] |= 1ULL << (i & 63);
-}
-static inline void bit_clear(uint64_t *bm, uint64_t i)
-{
-    bm[i >> 6] &= ~(1ULL << (i & 63));
-}
 
 /* Clears bits [from, to) a word at a time: boot touches every RAM frame's
  * bit once, so this loop is most of the boot time of a large machine. */
 static void clear_range(uint64_t *bm, uint64_t from, uint64_t to)
 {
     while (from < to && (from & 63))
-        bit_clear(bm, from++);
+        bitmap_clear(bm, from++);
     if (to - from >= 64) {
         uint64_t words = (to - from) / 64;
         memset(&bm[from >> 6], 0, words * sizeof(uint64_t));
         from += words * 64;
     }
     while (from < to)
-        bit_clear(bm, from++);
+        bitmap_clear(bm, from++);
 }
 
 /* First clear bit in [from, to), or UINT64_MAX. */
@@ -110,8 +98,8 @@ int pfn_create(struct pfn_db *db, const struct machine_config *cfg, uint64_t spa
     /* Frame 0 is never handed out, as a PC keeps its real-mode interrupt
      * table there: physical (and so logical) address 0 reads as "none" to
      * drivers, so no buffer, bounce frame or common buffer may sit on it. */
-    if (db->nframes && !bit_get(db->used, 0)) {
-        bit_set(db->used, 0);
+    if (db->nframes && !bitmap_get(db->used, 0)) {
+        bitmap_set(db->used, 0);
         db->zone_free[pfn_zone_of(db, 0)]--;
         db->ram_frames--;
     }
@@ -138,7 +126,7 @@ enum pfn_zone pfn_zone_of(const struct pfn_db *db, uint64_t frame)
 
 static void take(struct pfn_db *db, uint64_t f)
 {
-    bit_set(db->used, f);
+    bitmap_set(db->used, f);
     db->zone_free[pfn_zone_of(db, f)]--;
     db->entries[f].flags = pfn_flag_allocated;
     db->entries[f].map_count = 0;
@@ -191,7 +179,7 @@ uint64_t pfn_alloc_run(struct pfn_db *db, uint64_t n, uint64_t lo, uint64_t hi, 
             continue;
         }
         uint64_t k = 1;
-        while (k < n && !bit_get(db->used, f + k))
+        while (k < n && !bitmap_get(db->used, f + k))
             k++;
         if (k == n) {
             for (uint64_t i = 0; i < n; i++)
@@ -205,7 +193,7 @@ uint64_t pfn_alloc_run(struct pfn_db *db, uint64_t n, uint64_t lo, uint64_t hi, 
 
 void pfn_free(struct pfn_db *db, uint64_t frame)
 {
-    bit_clear(db->used, frame);
+    bitmap_clear(db->used, frame);
     db->zone_free[pfn_zone_of(db, frame)]++;
     db->entries[frame].flags = 0;
     db->entries[frame].map_count = 0;

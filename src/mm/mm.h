@@ -252,6 +252,10 @@ struct mm_user_space {
 int mm_space_create(struct mm_space *s, const char *name, uint64_t bytes, unsigned page_shift,
                     struct machine_error *err);
 void mm_space_destroy(struct mm_space *s);
+/* Reserves npages consecutive pages of space s (next fit from its hint,
+ * one wrap): the first page's index, or UINT64_MAX when none fits. */
+uint64_t mm_space_reserve(struct mm_space *s, uint64_t npages);
+void mm_space_unreserve(struct mm_space *s, uint64_t first, uint64_t npages);
 /* NULL when host memory runs out (message on stderr). */
 struct mm_user_space *mm_user_create(struct mm *mm, void *owner, const char *name, uint64_t bytes);
 /* Frees every frame and the reservation; switches away first if current. */

@@ -26,6 +26,7 @@
 
 #include <wdm.h>
 
+#include "machine/bitmap.h"
 #include "sys.h"
 
 static const struct vf_rule rule_pageable_access = {
@@ -69,18 +70,6 @@ const struct vf_rule *const mm_paging_vf_rules[mm_paging_vf_rule_count] = {
     &mm_rule_section_unlock_underflow,
 };
 
-static inline bool bit_get(const uint64_t *bm, uint64_t i)
-{
-    return (bm[i >> 6] >> (i & 63)) & 1;
-}
-static inline void bit_put(uint64_t *bm, uint64_t i, bool v)
-{
-    if (v)
-        bm[i >> 6] |= 1ULL << (i & 63);
-    else
-        bm[i >> 6] &= ~(1ULL << (i & 63));
-}
-
 static int prot_of_pte(uint64_t pte)
 {
     int prot = PROT_READ;
@@ -117,7 +106,7 @@ void mm_paging_note(struct mm *mm, void *va, uint64_t npages)
     resolver_on(mm);
     uint64_t first = ((uint8_t *)va - s->base) >> mm->page_shift;
     for (uint64_t i = first; i < first + npages && i < s->npages; i++) {
-        if (bit_get(pg->queued, i))
+        if (bitmap_get(pg->queued, i))
             continue;
         if (pg->nresident == pg->cap) {
             uint64_t cap = pg->cap ? pg->cap * 2 : 1024;
@@ -131,7 +120,7 @@ void mm_paging_note(struct mm *mm, void *va, uint64_t npages)
             pg->cap = cap;
         }
         pg->resident[pg->nresident++] = (uint32_t)i;
-        bit_put(pg->queued, i, true);
+        bitmap_put(pg->queued, i, true);
     }
 }
 
@@ -159,12 +148,12 @@ uint64_t mm_trim_all(struct mm *mm)
             mprotect(s->base + ((uint64_t)i << mm->page_shift), mm->page_size, PROT_NONE);
             *pte |= mm_pte_trimmed;
             trimmed++;
-            bit_put(pg->queued, i, false);
+            bitmap_put(pg->queued, i, false);
         } else if ((*pte & (mm_pte_valid | mm_pte_pageable | mm_pte_trimmed)) ==
                    (mm_pte_valid | mm_pte_pageable)) {
             pg->resident[kept++] = i; /* locked now: try again next time */
         } else {
-            bit_put(pg->queued, i, false); /* unmapped, or no longer pageable */
+            bitmap_put(pg->queued, i, false); /* unmapped, or no longer pageable */
         }
     }
     pg->nresident = kept;

@@ -15,19 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "machine/bitmap.h"
 #include "mm/mm.h"
-
-static inline bool bit_get(const uint64_t *bm, uint64_t i)
-{
-    return (bm[i >> 6] >> (i & 63)) & 1;
-}
-static inline void bit_put(uint64_t *bm, uint64_t i, bool v)
-{
-    if (v)
-        bm[i >> 6] |= 1ULL << (i & 63);
-    else
-        bm[i >> 6] &= ~(1ULL << (i & 63));
-}
 
 static void *anon(size_t bytes)
 {
@@ -67,7 +56,7 @@ int mm_space_create(struct mm_space *s, const char *name, uint64_t bytes, unsign
     }
     /* Page 0 of a space is never handed out, so no simulated VA is the
      * base itself and NULL-like arithmetic stays visible. */
-    bit_put(s->reserved, 0, true);
+    bitmap_put(s->reserved, 0, true);
     s->hint = 1;
     return 0;
 }
@@ -105,7 +94,7 @@ static uint64_t find_run(const struct mm_space *s, uint64_t from, uint64_t to, u
     uint64_t i = from;
     while (i + n <= to) {
         uint64_t run = 0;
-        while (run < n && !bit_get(s->reserved, i + run))
+        while (run < n && !bitmap_get(s->reserved, i + run))
             run++;
         if (run == n)
             return i;
@@ -114,11 +103,10 @@ static uint64_t find_run(const struct mm_space *s, uint64_t from, uint64_t to, u
     return UINT64_MAX;
 }
 
-void *mm_va_reserve(struct mm *mm, uint64_t npages)
+uint64_t mm_space_reserve(struct mm_space *s, uint64_t npages)
 {
-    struct mm_space *s = &mm->system;
     if (npages == 0 || npages >= s->npages)
-        return NULL;
+        return UINT64_MAX;
     /* Next fit from the hint, then one wrap: freed ranges are reused only
      * after the space has been walked once, which keeps stale pointers into
      * freed VA faulting for a while. */
@@ -128,12 +116,25 @@ void *mm_va_reserve(struct mm *mm, uint64_t npages)
         i = find_run(s, 1, to, npages);
     }
     if (i == UINT64_MAX)
-        return NULL;
+        return UINT64_MAX;
     for (uint64_t k = 0; k < npages; k++)
-        bit_put(s->reserved, i + k, true);
+        bitmap_set(s->reserved, i + k);
     s->hint = i + npages;
     s->reserved_pages += npages;
-    return s->base + (i << mm->page_shift);
+    return i;
+}
+
+void mm_space_unreserve(struct mm_space *s, uint64_t first, uint64_t npages)
+{
+    for (uint64_t k = 0; k < npages; k++)
+        bitmap_clear(s->reserved, first + k);
+    s->reserved_pages -= npages;
+}
+
+void *mm_va_reserve(struct mm *mm, uint64_t npages)
+{
+    uint64_t i = mm_space_reserve(&mm->system, npages);
+    return i == UINT64_MAX ? NULL : mm->system.base + (i << mm->page_shift);
 }
 
 void mm_va_release(struct mm *mm, void *va, uint64_t npages)
@@ -143,11 +144,9 @@ void mm_va_release(struct mm *mm, void *va, uint64_t npages)
         return;
     mm_unmap_pages(mm, va, npages);
     uint64_t first = ((uint8_t *)va - s->base) >> mm->page_shift;
-    for (uint64_t k = 0; k < npages; k++) {
-        bit_put(s->reserved, first + k, false);
+    for (uint64_t k = 0; k < npages; k++)
         s->ptes[first + k] = 0;
-    }
-    s->reserved_pages -= npages;
+    mm_space_unreserve(s, first, npages);
 }
 
 static int prot_of(unsigned flags)

@@ -33,6 +33,7 @@
 
 #include <wdm.h>
 
+#include "machine/bitmap.h"
 #include "sys.h"
 
 const struct vf_rule mm_rule_user_wrong_context = {
@@ -94,7 +95,7 @@ struct mm_user_space *mm_user_create(struct mm *mm, void *owner, const char *nam
     /* Never hand out the low pages: NULL-near pointers stay invalid. */
     uint64_t low = lowest_user_bytes >> mm->page_shift;
     for (uint64_t i = 0; i < low && i < u->space.npages; i++)
-        u->space.reserved[i >> 6] |= 1ULL << (i & 63);
+        bitmap_set(u->space.reserved, i);
     u->space.hint = low;
     /* Access disabled from the start: the switch grants it. */
     u->pkey = pkey_alloc(0, PKEY_DISABLE_ACCESS);
@@ -102,39 +103,6 @@ struct mm_user_space *mm_user_create(struct mm *mm, void *owner, const char *nam
     u->next = mm->users;
     mm->users = u;
     return u;
-}
-
-static bool reserved(const struct mm_space *s, uint64_t i)
-{
-    return (s->reserved[i >> 6] >> (i & 63)) & 1;
-}
-
-static void set_reserved(struct mm_space *s, uint64_t first, uint64_t n, bool v)
-{
-    for (uint64_t i = first; i < first + n; i++) {
-        if (v)
-            s->reserved[i >> 6] |= 1ULL << (i & 63);
-        else
-            s->reserved[i >> 6] &= ~(1ULL << (i & 63));
-    }
-}
-
-/* Next fit from the hint, one wrap: freed VA is reused late, so a stale
- * pointer keeps faulting for a while (as in the system space). */
-static uint64_t find_pages(struct mm_space *s, uint64_t n)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        uint64_t i = pass ? 1 : s->hint;
-        while (i + n <= s->npages) {
-            uint64_t run = 0;
-            while (run < n && !reserved(s, i + run))
-                run++;
-            if (run == n)
-                return i;
-            i += run + 1;
-        }
-    }
-    return UINT64_MAX;
 }
 
 static void protect_run(const struct mm_user_run *r, unsigned page_shift, int prot)
@@ -150,13 +118,11 @@ void *mm_user_alloc(struct mm *mm, struct mm_user_space *u, uint64_t bytes)
     struct mm_user_run *r = n ? calloc(1, sizeof(*r)) : NULL;
     if (!r)
         return NULL;
-    uint64_t first = find_pages(&u->space, n);
+    uint64_t first = mm_space_reserve(&u->space, n);
     if (first == UINT64_MAX) {
         free(r);
         return NULL;
     }
-    set_reserved(&u->space, first, n, true);
-    u->space.hint = first + n;
     r->va = u->space.base + (first << mm->page_shift);
     r->pages = n;
     for (uint64_t k = 0; k < n; k++) {
@@ -168,8 +134,8 @@ void *mm_user_alloc(struct mm *mm, struct mm_user_space *u, uint64_t bytes)
             r->pages = k;
             r->next = u->runs;
             u->runs = r;
-            mm_user_free(mm, u, r->va);
-            set_reserved(&u->space, first, n, false);
+            mm_user_free(mm, u, r->va); /* the k pages mapped so far */
+            mm_space_unreserve(&u->space, first + k, n - k);
             return NULL;
         }
         memset(va, 0, mm->page_size); /* VirtualAlloc memory is zeroed */
@@ -202,7 +168,7 @@ int mm_user_free(struct mm *mm, struct mm_user_space *u, void *va)
         uint64_t first = (uint64_t)(r->va - u->space.base) >> mm->page_shift;
         for (uint64_t k = 0; k < r->pages; k++)
             pte[k] = 0;
-        set_reserved(&u->space, first, r->pages, false);
+        mm_space_unreserve(&u->space, first, r->pages);
         u->committed -= r->pages < u->committed ? r->pages : u->committed;
         free(r);
         return 0;
