@@ -117,5 +117,9 @@ static inline struct _DEVOBJ_EXTENSION *io_devext(PDEVICE_OBJECT d)
 void io_ascii(const UNICODE_STRING *us, char *out, size_t len);
 /* irp.c: the last stage of completion for IRPs the I/O manager built. */
 PDEVICE_OBJECT io_create_pdo(struct io_devnode *node);
+/* irp.c: frees what the I/O manager built for an IRP: the SystemBuffer (if
+ * IRP_DEALLOCATE_BUFFER) and the MDL chain, unlocking locked pages. Used at
+ * completion and when building a request fails half way. */
+void io_irp_release_buffers(PIRP irp);
 
 #endif

@@ -356,19 +356,7 @@ static void last_stage(struct sys *sys, PIRP irp, struct irp_rec *r)
         }
         memcpy(irp->UserBuffer, irp->AssociatedIrp.SystemBuffer, n);
     }
-    if ((irp->Flags & IRP_DEALLOCATE_BUFFER) && irp->AssociatedIrp.SystemBuffer) {
-        ExFreePoolWithTag(irp->AssociatedIrp.SystemBuffer, io_tag_sysbuf);
-        irp->AssociatedIrp.SystemBuffer = NULL;
-    }
-    PMDL m = irp->MdlAddress;
-    irp->MdlAddress = NULL;
-    while (m) {
-        PMDL next = m->Next;
-        if (m->MdlFlags & MDL_PAGES_LOCKED)
-            MmUnlockPages(m);
-        IoFreeMdl(m);
-        m = next;
-    }
+    io_irp_release_buffers(irp);
     if (irp->UserIosb)
         *irp->UserIosb = irp->IoStatus;
     if (owner)
@@ -548,4 +536,21 @@ NTKERNELAPI VOID NTAPI IoStartNextPacket(PDEVICE_OBJECT DeviceObject, BOOLEAN Ca
     IoReleaseCancelSpinLock(DISPATCH_LEVEL);
     DeviceObject->DriverObject->DriverStartIo(DeviceObject, irp);
     KeLowerIrql(old);
+}
+
+void io_irp_release_buffers(PIRP irp)
+{
+    if ((irp->Flags & IRP_DEALLOCATE_BUFFER) && irp->AssociatedIrp.SystemBuffer) {
+        ExFreePoolWithTag(irp->AssociatedIrp.SystemBuffer, io_tag_sysbuf);
+        irp->AssociatedIrp.SystemBuffer = NULL;
+    }
+    PMDL m = irp->MdlAddress;
+    irp->MdlAddress = NULL;
+    while (m) {
+        PMDL next = m->Next;
+        if (m->MdlFlags & MDL_PAGES_LOCKED)
+            MmUnlockPages(m);
+        IoFreeMdl(m);
+        m = next;
+    }
 }

@@ -206,17 +206,7 @@ static PIRP build_for_driver(uint8_t major, PDEVICE_OBJECT dev, uint32_t code, P
         irp->UserEvent = NULL;
         irp->UserIosb = NULL;
         irp->IoStatus.Status = STATUS_INSUFFICIENT_RESOURCES;
-        PMDL mdl = irp->MdlAddress;
-        irp->MdlAddress = NULL;
-        while (mdl) {
-            PMDL next = mdl->Next;
-            if (mdl->MdlFlags & MDL_PAGES_LOCKED)
-                MmUnlockPages(mdl);
-            IoFreeMdl(mdl);
-            mdl = next;
-        }
-        if (irp->Flags & IRP_DEALLOCATE_BUFFER)
-            ExFreePoolWithTag(irp->AssociatedIrp.SystemBuffer, io_tag_sysbuf);
+        io_irp_release_buffers(irp);
         IoFreeIrp(irp);
         return NULL;
     }
