@@ -161,6 +161,8 @@ static uint64_t run_random(const struct alloc *a, int threads)
     struct rnd_arg args[2];
     pthread_t t[2];
     uint64_t nlive = 100000 / (uint64_t)threads, ops = 100000 * ops_scale / (uint64_t)threads;
+    if (pool_sys)
+        ex_pool_host_threads(&pool_sys->ex, (unsigned)threads);
     for (int i = 0; i < threads; i++) {
         args[i] = (struct rnd_arg){.a = a,
                                    .slot = (unsigned)i,
@@ -236,6 +238,8 @@ static uint64_t run_cross(const struct alloc *a)
 
 static uint64_t run_fixed(const struct alloc *a)
 {
+    if (pool_sys)
+        ex_pool_host_threads(&pool_sys->ex, 1);
     attach(0);
     enum { batch = 1000 };
     static void *p[batch];

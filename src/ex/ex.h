@@ -52,6 +52,7 @@ enum {
     ex_max_page_units = 512, /* 8 KiB pages */
     ex_max_owners = 64,      /* drivers with their own counters; 0 = kernel */
     ex_tag_slots = 512,      /* per-cache tag table */
+    ex_pend_max = 32,        /* frees checked but not yet sorted (pool_heap.c) */
 };
 
 /* A test-and-test-and-set lock: uncontended in deterministic mode. */
@@ -83,6 +84,23 @@ struct ex_cache {
     uint32_t tag_ok;          /* last tag that passed the tag rules */
     int64_t owner_blocks[ex_max_owners];
     int64_t owner_bytes[ex_max_owners];
+    /* Blocks freed (checked, marked parked) whose sorting into kind[] and
+     * whose counters wait for the next batch: ex_cache_settle. */
+    unsigned npend;
+    void *pend[ex_pend_max];
+};
+
+/* Per small-pool page, host side (a driver cannot scribble on it): how
+ * many blocks are live, and the tag they share. tag is set by the first
+ * block that goes live in an empty page; other counts the live blocks
+ * whose tag differs. While other is 0 a free can check its tag without
+ * reading the block's header (pool.c). */
+union ex_pmeta {
+    uint64_t v;
+    struct {
+        uint32_t tag;
+        uint16_t live, other;
+    } f;
 };
 
 /* The central heap of one kind of pool. Fields under lock. */
@@ -159,6 +177,14 @@ struct ex {
 
     uint8_t *page_map; /* per system page: enum ex_pm */
     uint64_t page_map_len, pm_lo, pm_hi;
+    /* Small-pool pages, host side: per page one aligned record of
+     * 1 << meta_shift bytes (one cache line with 4 KiB pages): its
+     * union ex_pmeta, then one bit per 16-byte unit, set at the header of
+     * each live block. */
+    uint8_t *meta;
+    unsigned meta_shift;
+    bool mt;       /* several host threads: page bits and pmeta change atomically */
+    bool mt_fixed; /* ex_pool_host_threads said how many */
 
     struct ex_lock big_lock;
     struct ex_big *big; /* open addressing on the page number */
@@ -202,6 +228,10 @@ void ex_pool_fini(struct ex *ex);
 /* Lets the calling host thread use cache slot `slot` (0-based beyond the
  * processors) of ex's pool: for parallel mode and the benchmarks. */
 void ex_pool_thread_attach(struct ex *ex, unsigned slot);
+/* Says how many host threads will use the pool at once (the machine's own
+ * thread not among them while they do): with one, the page bits need no
+ * atomic updates. Without this call, an attach assumes several. */
+void ex_pool_host_threads(struct ex *ex, unsigned n);
 
 /* DriverUnload returned: with pool tracking on, a driver that still owns
  * pool gets pool.leak-at-unload (0xC4/0x62) listing its blocks. Returns 0,
@@ -223,6 +253,9 @@ uint64_t ex_pool_block_bytes(struct ex *ex, const void *p);
  * beyond a few back to mm. Only while no other host thread uses the pool
  * (it empties every processor's cache). */
 void ex_pool_trim(struct ex *ex);
+/* Sorts every cache's pending frees and counts them: the tag and driver
+ * counters are exact after it. Call with no host thread in the pool. */
+void ex_pool_settle(struct ex *ex);
 /* Pages the pool holds now (small, big, special). */
 uint64_t ex_pool_pages(const struct ex *ex);
 

@@ -297,6 +297,7 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
     h->tag = tag;
     h->owner = owner;
     h->slack = (uint16_t)((hu - 1) * ex_unit - bytes);
+    ex_mark_live(ex, h, tag);
     ex_track_fast(ex, c, tag, kind, owner, (int64_t)hu * ex_unit, true);
     if (sys->vf.options & vf_opt_pool_tracking)
         fill_block(h + 1, ex->fill, bytes);
@@ -540,45 +541,86 @@ static __attribute__((ms_abi, noinline)) void pool_free_other(struct sys *sys, v
             "%p was not returned by a pool allocator", p);
 }
 
-/* Inlined into each ms_abi entry point: see alloc_fast on what it calls. */
-static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag)
+/* The full path for a small block: p is in a small-pool page but the page
+ * bits did not vouch for it (not a live block's start, a page with several
+ * tags, a cache-aligned block), or the fast path leaves it to the full
+ * checks (IRQL, live lookaside lists, tracing). */
+static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, void *p,
+                                                              uint32_t tag)
 {
-    /* The header read below is the one cache (and TLB) miss of freeing a
-     * block not touched lately: start it before the page_map checks. */
-    __builtin_prefetch((struct ex_hdr *)p - 1);
-    struct sys *sys = sys_get();
     struct ex *ex = &sys->ex;
-    uint8_t *base = sys->mm.system.base;
-    uint8_t pm = ex_pm_none;
-    if ((uint8_t *)p >= base && (uint8_t *)p < base + sys->mm.system.bytes)
-        pm = ex_pm_get(ex, (uint64_t)((uint8_t *)p - base) >> ex->page_shift);
-    if (__builtin_expect(pm < ex_pm_small || pm >= ex_pm_small + ex_kind_count, 0)) {
-        pool_free_other(sys, p, tag, pm);
-        return;
-    }
-    /* The common case first: the header right before p is a live block's
-     * (its cookie proves wdmsim wrote it for this address). */
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
-    if (__builtin_expect(((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
-                             h->cookie != hdr_cookie(ex, h) ||
-                             (h->type & (ex_hdr_busy | ex_hdr_pad)) != ex_hdr_busy,
-                         0)) {
+    if (((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
+        h->cookie != hdr_cookie(ex, h) || (h->type & (ex_hdr_busy | ex_hdr_pad)) != ex_hdr_busy) {
         if (!(h = ex_small_header(ex, p, "ExFreePool")))
             return;
     }
+    if (!ex_hdr_live(ex, h)) {
+        /* Its header still says busy: freed lately, waiting in a cache's
+         * pending batch. */
+        vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
+                "the pool block at %p was already freed", p);
+        return;
+    }
     enum ex_kind kind = h->type & ex_hdr_kind;
     unsigned u = hdr_size(h);
-    if (__builtin_expect(ke_irql(&sys->ke) > APC_LEVEL, 0))
-        check_free_irql(sys, kind, p);
-    if (__builtin_expect(h->tag != tag, 0))
+    check_free_irql(sys, kind, p);
+    if (h->tag != tag)
         check_free_tag(p, h->tag, tag);
     /* ex_lookaside_check_free looks for live lists inside the block: none
      * when no list is live. */
     if (ex->lookaside.count)
         check_lookasides(sys, p, (uint64_t)(u - 1) * ex_unit - h->slack);
+    ex_unmark(ex, h);
     struct ex_cache *c = ex_cache_get(ex);
     ex_track_fast(ex, c, h->tag, kind, h->owner, (int64_t)u * ex_unit, false);
     ex_cache_push(ex, &c->kind[kind], kind, h, u);
+}
+
+/* Inlined into each ms_abi entry point: see alloc_fast on what it calls.
+ * Reading a block's header is a cache and TLB miss when the block was not
+ * touched lately (most frees of long-lived blocks), and the CPU cannot
+ * retire past it. So with the verifier's pool tracking off, the common
+ * path does not touch the block: the page record (host side, dense, on
+ * huge pages) says whether p is a live block's start and, while all live
+ * blocks of its page share one tag, which tag it has. Double free, wrong
+ * tag, bad and mid-block addresses are still reported by this call; the
+ * block waits in the cache's pending batch, whose headers ex_cache_settle
+ * reads together (the misses overlap), checks, sorts and counts. A header
+ * an overrun destroyed is then reported up to ex_pend_max - 1 frees later
+ * (Windows, too, finds such headers when it next walks them). With pool
+ * tracking on (verifier standard) every free reads and checks its header
+ * at once. */
+static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag)
+{
+    struct sys *sys = sys_get();
+    struct ex *ex = &sys->ex;
+    uint8_t *base = sys->mm.system.base;
+    uint8_t pm = ex_pm_none;
+    uint64_t idx = 0;
+    if ((uint8_t *)p >= base && (uint8_t *)p < base + sys->mm.system.bytes) {
+        idx = (uint64_t)((uint8_t *)p - base) >> ex->page_shift;
+        pm = ex_pm_get(ex, idx);
+    }
+    if (__builtin_expect(pm < ex_pm_small || pm >= ex_pm_small + ex_kind_count, 0)) {
+        pool_free_other(sys, p, tag, pm);
+        return;
+    }
+    enum ex_kind kind = (enum ex_kind)(pm - ex_pm_small);
+    struct ex_hdr *h = (struct ex_hdr *)p - 1;
+    if (__builtin_expect(
+            ((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
+                ke_irql(&sys->ke) > (kind == ex_kind_paged ? APC_LEVEL : DISPATCH_LEVEL) ||
+                ex->lookaside.count || sys->ke.trace.observe ||
+                (sys->vf.options & vf_opt_pool_tracking) || !ex_unmark_fast(ex, idx, h, tag),
+            0)) {
+        pool_free_small(sys, p, tag);
+        return;
+    }
+    struct ex_cache *c = ex_cache_get(ex);
+    c->pend[c->npend] = h;
+    if (__builtin_expect(++c->npend == ex_pend_max, 0))
+        ex_cache_settle(ex, c);
 }
 
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)

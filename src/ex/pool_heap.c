@@ -24,7 +24,10 @@
  *   alloc: cache list -> depot batch -> free lists (best fit, split) -> new page
  * Invariants: a block's type is 0 iff it is on a heap free list or is a
  * wholly free page on the empty list; parked blocks (cache or depot) are
- * ex_hdr_cached and count as allocated for coalescing; every header
+ * ex_hdr_cached and count as allocated for coalescing; a block is live iff
+ * its page record's bit is set (ex.h: ex->meta), so a pending free (bit
+ * clear, header still busy until ex_cache_settle) is neither live nor
+ * coalesced; every header
  * wdmsim wrote carries the cookie of its address; next block's prev ==
  * this block's size; a depot batch of u units holds batch_size(u) blocks.
  * Not modelled: Windows' per-size lookaside lists (the caches play their
@@ -449,6 +452,7 @@ void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, 
     h->tag = r->tag;
     h->owner = r->owner;
     h->slack = (uint16_t)((hu - 1) * ex_unit - r->bytes);
+    ex_mark_live(ex, h, r->tag);
     *occupied = (uint64_t)hu * ex_unit;
     uint8_t *p = (uint8_t *)(h + 1);
     if (r->cache_aligned && ((uintptr_t)p & 63)) {
@@ -468,10 +472,43 @@ uint64_t ex_small_occupied(const struct ex_hdr *h)
     return (uint64_t)hdr_size(h) * ex_unit;
 }
 
-void ex_small_free(struct ex *ex, struct ex_cache *c, struct ex_hdr *h)
+/* The pending frees were checked against the page bits when they were
+ * made; their headers were not read then. Now they are (prefetched as a
+ * batch, so the misses overlap): a header that is not a live block's any
+ * more was overwritten since its block was allocated (an overrun of the
+ * block before it), which stops as BAD_POOL_HEADER here, as Windows finds
+ * such headers when it next walks them. */
+__attribute__((ms_abi)) void ex_cache_settle(struct ex *ex, struct ex_cache *c)
 {
-    enum ex_kind kind = h->type & ex_hdr_kind;
-    ex_cache_push(ex, &c->kind[kind], kind, h, hdr_size(h));
+    unsigned n = c->npend;
+    c->npend = 0;
+    for (unsigned i = 0; i < n; i++)
+        __builtin_prefetch(c->pend[i]);
+    for (unsigned i = 0; i < n; i++) {
+        struct ex_hdr *h = c->pend[i];
+        if (__builtin_expect(h->cookie != hdr_cookie(ex, h) ||
+                                 (h->type & (ex_hdr_busy | ex_hdr_pad | ex_hdr_cached)) !=
+                                     ex_hdr_busy,
+                             0)) {
+            vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h,
+                    (uint64_t)(uintptr_t)HDR_AT(h, hdr_size(h)), 0,
+                    "the pool header at %p of a block freed lately is corrupt: a block before it "
+                    "was overrun",
+                    (void *)h);
+            continue; /* the block stays out of the pool */
+        }
+        enum ex_kind kind = h->type & ex_hdr_kind;
+        unsigned u = hdr_size(h);
+        ex_track_fast(ex, c, h->tag, kind, h->owner, (int64_t)u * ex_unit, false);
+        ex_cache_push(ex, &c->kind[kind], kind, h, u);
+    }
+}
+
+void ex_pool_settle(struct ex *ex)
+{
+    for (unsigned i = 0; i < ex->ncaches; i++)
+        if (ex->caches[i].npend)
+            ex_cache_settle(ex, &ex->caches[i]);
 }
 
 /* hp->lock held. */
@@ -493,6 +530,7 @@ static void depot_consolidate(struct ex *ex, struct ex_heap *hp)
 
 void ex_pool_trim(struct ex *ex)
 {
+    ex_pool_settle(ex);
     for (unsigned i = 0; i < ex->ncaches; i++)
         for (int k = 0; k < ex_kind_count; k++)
             for (unsigned u = 0; u < ex_max_page_units; u++)
@@ -596,7 +634,7 @@ void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *
             unsigned u = hdr_size(h);
             if (u == 0 || off + u > ex->page_units)
                 break; /* corrupt: the free path reports it */
-            if (h->type & ex_hdr_busy) {
+            if ((h->type & ex_hdr_busy) && ex_hdr_live(ex, h)) {
                 uint8_t *body = (uint8_t *)(h + 1);
                 fn(ctx, h, body);
             }
@@ -614,6 +652,17 @@ int ex_heap_init(struct ex *ex)
     if (m == MAP_FAILED)
         return -1;
     ex->page_map = m;
+    /* pmeta + bits: 40 bytes with 4 KiB pages, 72 with 8 KiB */
+    ex->meta_shift = ex->page_units > 256 ? 7 : 6;
+    size_t bytes = ex->page_map_len << ex->meta_shift;
+    m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+             0);
+    if (m == MAP_FAILED)
+        return -1;
+    /* Every free reads its page's record: huge pages keep those reads off
+     * the TLB's back (the blocks themselves are spread over the pool). */
+    madvise(m, bytes, MADV_HUGEPAGE);
+    ex->meta = m;
     return 0;
 }
 
@@ -621,5 +670,8 @@ void ex_heap_fini(struct ex *ex)
 {
     if (ex->page_map)
         munmap(ex->page_map, ex->page_map_len);
+    if (ex->meta)
+        munmap(ex->meta, ex->page_map_len << ex->meta_shift);
     ex->page_map = NULL;
+    ex->meta = NULL;
 }

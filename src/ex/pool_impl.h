@@ -91,6 +91,122 @@ static inline void ex_unlock(struct ex_lock *l)
     __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
 }
 
+enum { ex_tag_protected = 0x80000000u }; /* PROTECTED_POOL */
+
+/* ---- live bits and page meta (ex.h: union ex_pmeta) ----------------------- */
+
+static inline __attribute__((always_inline)) uint64_t ex_page_index(const struct ex *ex,
+                                                                    const void *va)
+{
+    return (uint64_t)((const uint8_t *)va - ex->sys->mm.system.base) >> ex->page_shift;
+}
+
+static inline __attribute__((always_inline)) union ex_pmeta *ex_pmeta_of(const struct ex *ex,
+                                                                         uint64_t idx)
+{
+    return (union ex_pmeta *)(ex->meta + (idx << ex->meta_shift));
+}
+
+/* The live-bit word of the block whose header is h (page idx); *bit its bit. */
+static inline __attribute__((always_inline)) uint64_t *
+ex_live_word(const struct ex *ex, uint64_t idx, const struct ex_hdr *h, uint64_t *bit)
+{
+    unsigned unit = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
+    *bit = 1ULL << (unit & 63);
+    return (uint64_t *)(ex_pmeta_of(ex, idx) + 1) + (unit >> 6);
+}
+
+/* h is a live block's header (allocated, not freed since): the host-side
+ * truth, which a driver's overrun cannot fake. */
+static inline __attribute__((always_inline)) bool ex_hdr_live(const struct ex *ex,
+                                                              const struct ex_hdr *h)
+{
+    uint64_t bit, *w = ex_live_word(ex, ex_page_index(ex, h), h, &bit);
+    return (__atomic_load_n(w, __ATOMIC_RELAXED) & bit) != 0;
+}
+
+static inline __attribute__((always_inline)) void pmeta_add(union ex_pmeta *m, uint32_t tag)
+{
+    if (m->f.live++ == 0)
+        m->f.tag = tag;
+    else if (m->f.tag != tag)
+        m->f.other++;
+}
+
+/* The block at h, of tag, goes live. */
+static inline __attribute__((always_inline)) void ex_mark_live(struct ex *ex,
+                                                               const struct ex_hdr *h, uint32_t tag)
+{
+    uint64_t idx = ex_page_index(ex, h), bit, *w = ex_live_word(ex, idx, h, &bit);
+    union ex_pmeta *m = ex_pmeta_of(ex, idx);
+    if (__builtin_expect(!ex->mt, 1)) {
+        *w |= bit;
+        pmeta_add(m, tag);
+        return;
+    }
+    __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+    union ex_pmeta o, n;
+    o.v = __atomic_load_n(&m->v, __ATOMIC_RELAXED);
+    do {
+        n = o;
+        pmeta_add(&n, tag);
+    } while (
+        !__atomic_compare_exchange_n(&m->v, &o.v, n.v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
+/* The free path's test without the header: h's block is live and every
+ * live block of its page carries the page's tag, which is the tag given
+ * (0: ExFreePool, checked only for protected tags). Then the block is not
+ * live any more and true is returned; false leaves everything as it was. */
+static inline __attribute__((always_inline)) bool
+ex_unmark_fast(struct ex *ex, uint64_t idx, const struct ex_hdr *h, uint32_t tag)
+{
+    uint64_t bit, *w = ex_live_word(ex, idx, h, &bit);
+    union ex_pmeta *m = ex_pmeta_of(ex, idx);
+    if (__builtin_expect(!ex->mt, 1)) {
+        union ex_pmeta o = *m;
+        if (!(*w & bit) || o.f.other || (o.f.tag != tag && (tag || (o.f.tag & ex_tag_protected))))
+            return false;
+        *w &= ~bit;
+        m->f.live = (uint16_t)(o.f.live - 1);
+        return true;
+    }
+    if (!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))
+        return false;
+    union ex_pmeta o, n;
+    o.v = __atomic_load_n(&m->v, __ATOMIC_RELAXED);
+    do {
+        if (o.f.other || (o.f.tag != tag && (tag || (o.f.tag & ex_tag_protected)))) {
+            __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+            return false;
+        }
+        n = o;
+        n.f.live--;
+    } while (
+        !__atomic_compare_exchange_n(&m->v, &o.v, n.v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return true;
+}
+
+/* The full free path: h is a live block's header, read and checked. */
+static inline __attribute__((always_inline)) void ex_unmark(struct ex *ex, const struct ex_hdr *h)
+{
+    uint64_t idx = ex_page_index(ex, h), bit, *w = ex_live_word(ex, idx, h, &bit);
+    union ex_pmeta *m = ex_pmeta_of(ex, idx);
+    uint32_t tag = h->tag;
+    __atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED);
+    union ex_pmeta o, n;
+    o.v = __atomic_load_n(&m->v, __ATOMIC_RELAXED);
+    do {
+        n = o;
+        if (n.f.live)
+            n.f.live--;
+        /* a header whose tag was overwritten must not drive other below 0 */
+        if (n.f.tag != tag && n.f.other)
+            n.f.other--;
+    } while (
+        !__atomic_compare_exchange_n(&m->v, &o.v, n.v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
 /* What one allocation asks for, after the entry point checked it. */
 struct ex_req {
     enum ex_kind kind;
@@ -160,12 +276,15 @@ static inline void ex_cache_push(struct ex *ex, struct ex_cache_kind *ck, enum e
         ex_cache_flush(ex, ck, kind, u);
 }
 
+/* Sorts c's pending frees onto its lists and counts them (pool.c's free
+ * path defers both: their header reads then overlap). */
+__attribute__((ms_abi)) void ex_cache_settle(struct ex *ex, struct ex_cache *c);
+
 int ex_heap_init(struct ex *ex);
 void ex_heap_fini(struct ex *ex);
 void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, uint64_t *occupied);
 /* Checks and frees; fires the free rules itself. Returns occupied bytes. */
 __attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine);
-void ex_small_free(struct ex *ex, struct ex_cache *c, struct ex_hdr *h);
 uint64_t ex_small_occupied(const struct ex_hdr *h);
 /* Maps n new pool pages of kind (contiguous frames when it can). */
 void *ex_pages_map(struct ex *ex, enum ex_kind kind, uint64_t n);

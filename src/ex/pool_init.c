@@ -22,8 +22,16 @@ void ex_pool_thread_attach(struct ex *ex, unsigned slot)
 {
     if (slot >= ex_host_caches)
         slot = ex_host_caches - 1;
+    if (!ex->mt_fixed)
+        ex->mt = true;
     ex_attached.ex = ex;
     ex_attached.cache = &ex->caches[ex->sys->ke.nprocessors + slot];
+}
+
+void ex_pool_host_threads(struct ex *ex, unsigned n)
+{
+    ex->mt = n > 1;
+    ex->mt_fixed = true;
 }
 
 int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
@@ -78,7 +86,7 @@ uint64_t ex_pool_block_bytes(struct ex *ex, const void *p)
             return 0;
         if (h->type & ex_hdr_pad)
             h = (const struct ex_hdr *)((const uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
-        return (h->type & ex_hdr_busy) ? ex_small_occupied(h) : 0;
+        return ex_hdr_live(ex, h) ? ex_small_occupied(h) : 0;
     }
     struct ex_big b;
     if (pm >= ex_pm_big && pm < ex_pm_big + ex_kind_count && ex_big_lookup(ex, (uintptr_t)p, &b))

@@ -164,6 +164,7 @@ static void add_table(struct ex_tag_stat *out, unsigned *n, unsigned cap,
 static unsigned collect(struct ex *ex, struct ex_tag_stat *out, unsigned cap)
 {
     unsigned n = 0;
+    ex_pool_settle(ex);
     for (unsigned i = 0; i < ex->ncaches; i++)
         add_table(out, &n, cap, &ex->caches[i].tags);
     add_table(out, &n, cap, &ex->overflow);
@@ -289,6 +290,7 @@ static void check_unload(void *arg)
     if (ex->owner_id == id)
         ex->owner_lo = ex->owner_hi = ex->owner_id = 0;
     int64_t blocks = 0, bytes = 0;
+    ex_pool_settle(ex);
     for (unsigned i = 0; i < ex->ncaches; i++) {
         blocks += ex->caches[i].owner_blocks[id];
         bytes += ex->caches[i].owner_bytes[id];

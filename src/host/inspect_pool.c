@@ -53,16 +53,20 @@ static int small_page(struct insp *c, const uint8_t *page, uint64_t pva, uint64_
             return 0;
         }
         bool here = va >= real && va < real + (uint64_t)u * ex_unit;
+        /* a busy header whose live bit is clear waits in a pending batch */
+        bool busy = off && (h->type & ex_hdr_busy) &&
+                    ex_hdr_live(ex, (const struct ex_hdr *)(uintptr_t)real);
         const char *state = off == 0                  ? "(page header)"
                             : h->type == 0            ? "(Free)"
                             : h->type & ex_hdr_cached ? "(Free, cached)"
+                            : !busy                   ? "(Free, pending)"
                                                       : "(Allocated)";
         char t[5];
         tag4(h->tag, t);
         fprintf(c->out, "%c%s size: %4x previous size: %4x  %-15s %c%s", here ? '*' : ' ',
                 INSP_ADDR(real), u * ex_unit, off ? hdr_prev(h) * ex_unit : 0, state,
-                here ? '*' : ' ', h->type & ex_hdr_busy || off == 0 ? t : "");
-        if (off && (h->type & ex_hdr_busy))
+                here ? '*' : ' ', busy || off == 0 ? t : "");
+        if (busy)
             fprintf(c->out, "  (body %s, owner %s)", INSP_ADDR(real + ex_unit),
                     owner_name(ex, h->owner));
         fputc('\n', c->out);

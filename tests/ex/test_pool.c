@@ -454,15 +454,125 @@ static void test_cross_thread_free(void **state)
     wdmsim_shutdown(sim);
 }
 
+/* ---- frees checked against the page record (verifier off) -------------------- */
+
+struct wrong_free {
+    ULONG first, second, freed_with; /* tags of two neighbours; the tag the second is freed with */
+};
+
+static void wrong_free_body(void *arg)
+{
+    struct wrong_free *w = arg;
+    struct ex *ex = &sys_get()->ex;
+    uint8_t *a = ExAllocatePoolWithTag(NonPagedPoolNx, 48, w->first);
+    /* the test is about one page: take blocks until one shares a's page */
+    void *other[300];
+    int n = 0;
+    uint8_t *b = NULL;
+    while (n < 300) {
+        b = ExAllocatePoolWithTag(NonPagedPoolNx, 48, w->second);
+        if (((uintptr_t)a ^ (uintptr_t)b) < ex->page_size)
+            break;
+        other[n++] = b;
+    }
+    assert_true(n < 300);
+    while (n)
+        ExFreePoolWithTag(other[--n], w->second);
+    /* a correct free on the same page goes through (no stop) */
+    ExFreePoolWithTag(a, w->first);
+    ExFreePoolWithTag(b, w->freed_with);
+}
+
+static void expect_free_stop(ULONG first, ULONG second, ULONG freed_with, uint32_t code,
+                             uint64_t p1)
+{
+    struct wrong_free w = {first, second, freed_with};
+    wdmsim *sim = boot("none");
+    assert_int_equal(wdmsim_call(sim, wrong_free_body, &w), WDMSIM_STOPPED);
+    const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
+    assert_int_equal(bc->code, code);
+    assert_int_equal(bc->parameters[0], p1);
+    wdmsim_shutdown(sim);
+}
+
+/* The fast free trusts the page's shared tag only while every live block of
+ * the page carries it: with two tags on the page it reads the header. */
+static void test_free_tag_from_page_record(void **state)
+{
+    (void)state;
+    expect_free_stop('AAAA', 'AAAA', 'BBBB', 0xC2, 0x0A); /* one tag: the record's */
+    expect_free_stop('AAAA', 'BBBB', 'AAAA', 0xC2, 0x0A); /* two tags: the header's */
+    expect_free_stop('BBBB', 'AAAA', 'BBBB', 0xC2, 0x0A);
+}
+
+/* A block freed twice before its batch was sorted: the page record says it
+ * is not live although its header still says busy. */
+static void double_pending_body(void *arg)
+{
+    (void)arg;
+    void *p = ExAllocatePoolWithTag(PagedPool, 200, 'lbuD');
+    ExFreePoolWithTag(p, 'lbuD');
+    assert_int_not_equal(ex_cache_get(&sys_get()->ex)->npend, 0);
+    ExFreePoolWithTag(p, 'lbuD');
+}
+
+static void test_double_free_pending(void **state)
+{
+    (void)state;
+    wdmsim *sim = boot("none");
+    assert_int_equal(wdmsim_call(sim, double_pending_body, NULL), WDMSIM_STOPPED);
+    assert_int_equal(wdmsim_get_bugcheck(sim)->code, 0xC4);
+    assert_int_equal(wdmsim_get_bugcheck(sim)->parameters[0], 0x13);
+    wdmsim_shutdown(sim);
+}
+
+/* Counters and reuse stay exact through the pending batches: many more
+ * frees than one batch, and every block handed out again. */
+static void batches_body(void *arg)
+{
+    (void)arg;
+    struct ex *ex = &sys_get()->ex;
+    enum { n = 5 * ex_pend_max + 3 };
+    void *p[n];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < n; i++)
+            p[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 16 + 24 * (size_t)i, 'htaB');
+        for (int i = 0; i < n; i++)
+            assert_int_equal(ex_pool_block_bytes(ex, p[i]) >= 16 + 24 * (uint64_t)i, 1);
+        for (int i = 0; i < n; i++)
+            ExFreePoolWithTag(p[i], 'htaB');
+        for (int i = 0; i < n; i++)
+            assert_int_equal(ex_pool_block_bytes(ex, p[i]), 0); /* pending is not live */
+    }
+    struct ex_tag_stat s = ex_pool_tag_stat(ex, 'htaB', -1);
+    assert_int_equal(s.allocs, 3 * n);
+    assert_int_equal(s.frees, 3 * n);
+    assert_int_equal(s.bytes, 0);
+}
+
+static void test_pending_batches(void **state)
+{
+    (void)state;
+    run("none", batches_body, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alignment_every_type), cmocka_unit_test(test_page_rounding),
-        cmocka_unit_test(test_zeroing_and_fill),     cmocka_unit_test(test_tag_tracking),
-        cmocka_unit_test(test_physical_address),     cmocka_unit_test(test_pool2_pool3_quota),
-        cmocka_unit_test(test_raise_on_failure),     cmocka_unit_test(test_special_pool_placement),
-        cmocka_unit_test(test_churn_returns_pages),  cmocka_unit_test(test_depot_batches),
+        cmocka_unit_test(test_alignment_every_type),
+        cmocka_unit_test(test_page_rounding),
+        cmocka_unit_test(test_zeroing_and_fill),
+        cmocka_unit_test(test_tag_tracking),
+        cmocka_unit_test(test_physical_address),
+        cmocka_unit_test(test_pool2_pool3_quota),
+        cmocka_unit_test(test_raise_on_failure),
+        cmocka_unit_test(test_special_pool_placement),
+        cmocka_unit_test(test_churn_returns_pages),
+        cmocka_unit_test(test_depot_batches),
         cmocka_unit_test(test_cross_thread_free),
+        cmocka_unit_test(test_free_tag_from_page_record),
+        cmocka_unit_test(test_double_free_pending),
+        cmocka_unit_test(test_pending_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
