@@ -590,7 +590,9 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
  * an overrun destroyed is then reported up to ex_pend_max - 1 frees later
  * (Windows, too, finds such headers when it next walks them). With pool
  * tracking on (verifier standard) every free reads and checks its header
- * at once. */
+ * at once. Paged pool takes the full path too: a settle may run at
+ * DISPATCH_LEVEL, where reading a trimmed paged block's header would be
+ * the driver's page fault at raised IRQL. */
 static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag)
 {
     struct sys *sys = sys_get();
@@ -608,12 +610,12 @@ static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t ta
     }
     enum ex_kind kind = (enum ex_kind)(pm - ex_pm_small);
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
-    if (__builtin_expect(
-            ((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
-                ke_irql(&sys->ke) > (kind == ex_kind_paged ? APC_LEVEL : DISPATCH_LEVEL) ||
-                ex->lookaside.count || sys->ke.trace.observe ||
-                (sys->vf.options & vf_opt_pool_tracking) || !ex_unmark_fast(ex, idx, h, tag),
-            0)) {
+    if (__builtin_expect(((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
+                             kind == ex_kind_paged || ke_irql(&sys->ke) > DISPATCH_LEVEL ||
+                             ex->lookaside.count || sys->ke.trace.observe ||
+                             (sys->vf.options & vf_opt_pool_tracking) ||
+                             !ex_unmark_fast(ex, idx, h, tag),
+                         0)) {
         pool_free_small(sys, p, tag);
         return;
     }

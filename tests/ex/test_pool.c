@@ -510,7 +510,7 @@ static void test_free_tag_from_page_record(void **state)
 static void double_pending_body(void *arg)
 {
     (void)arg;
-    void *p = ExAllocatePoolWithTag(PagedPool, 200, 'lbuD');
+    void *p = ExAllocatePoolWithTag(NonPagedPoolNx, 200, 'lbuD');
     ExFreePoolWithTag(p, 'lbuD');
     assert_int_not_equal(ex_cache_get(&sys_get()->ex)->npend, 0);
     ExFreePoolWithTag(p, 'lbuD');
