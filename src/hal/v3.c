@@ -6,6 +6,8 @@
  * MDL's first byte (MmGetMdlVirtualAddress); the Ex routines reuse the v1/v2
  * machinery. The transfer context is 128 bytes the driver owns; wdmsim
  * stamps it so a context never initialized is recognised.
+ * Rule ids: dma.free-while-mapped (FreeAdapterObject(DeallocateObject) of a
+ * grant with an unflushed transfer; test_dmatest_ops.c).
  * Not modelled: DMA completion routines (never called: wdmsim's transfers
  * complete when the driver flushes, as for v2), DMA domains (Join/Leave
  * return STATUS_NOT_SUPPORTED, the domain handle of
@@ -222,6 +224,25 @@ NTSTATUS NTAPI hal_op_flush_adapter_buffers_ex(PDMA_ADAPTER DmaAdapter, PMDL Mdl
                : STATUS_INVALID_PARAMETER;
 }
 
+/* A transfer of the held grant not flushed yet: freeing its registers
+ * would end the device's mapping under it (dma.free-while-mapped, as
+ * FreeAdapterChannel and FreeMapRegisters report it in packet.c). */
+static bool grant_still_mapped(struct hal_adapter *a)
+{
+    for (unsigned i = a->chan_first; i < a->chan_first + a->chan_n; i++) {
+        const struct hal_mapreg *r = &a->regs.reg[i];
+        if (r->state != hal_reg_mapped || !r->op_start)
+            continue;
+        const struct hal_mapop *o = &a->regs.op[i];
+        hal_violation(a->hal, &hal_rule_free_while_mapped, o->len, 0, 0,
+                      "FreeAdapterObject(DeallocateObject) while [%#lx, +%u) of MDL %p is still "
+                      "mapped %s: FlushAdapterBuffersEx missing",
+                      (unsigned long)o->va, o->len, o->owner, hal_dir_name((enum hal_dir)r->dir));
+        return true;
+    }
+    return false;
+}
+
 VOID NTAPI hal_op_free_adapter_object(PDMA_ADAPTER DmaAdapter,
                                       IO_ALLOCATION_ACTION AllocationAction)
 {
@@ -230,6 +251,10 @@ VOID NTAPI hal_op_free_adapter_object(PDMA_ADAPTER DmaAdapter,
         return;
     struct sys *sys = sys_get();
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
+    if (AllocationAction == DeallocateObject && a->chan_regs && grant_still_mapped(a)) {
+        ke_lower_irql(&sys->ke, old); /* state unchanged, as FreeAdapterChannel leaves it */
+        return;
+    }
     if (AllocationAction == DeallocateObject && a->chan_regs) {
         hal_unmap(a, a->chan_first, a->chan_n, true, &sys->machine.ram);
         hal_mapreg_free(&a->regs, a->chan_first, a->chan_n);

@@ -16,12 +16,12 @@ extern const struct wdmsim_device_model wdmsim_model_piofifo;
 extern const struct wdmsim_device_model wdmsim_model_pktdisk;
 extern const struct wdmsim_device_model wdmsim_model_sgdisk;
 extern const struct wdmsim_device_model wdmsim_model_isastream;
+extern const struct wdmsim_device_model wdmsim_model_dmatest;
+extern const struct wdmsim_device_model wdmsim_model_dmatest_isa;
 
 static const struct wdmsim_device_model *const models[] = {
-    &wdmsim_model_piofifo,
-    &wdmsim_model_pktdisk,
-    &wdmsim_model_sgdisk,
-    &wdmsim_model_isastream,
+    &wdmsim_model_piofifo,   &wdmsim_model_pktdisk, &wdmsim_model_sgdisk,
+    &wdmsim_model_isastream, &wdmsim_model_dmatest, &wdmsim_model_dmatest_isa,
 };
 
 const struct wdmsim_device_model *machine_model_find(const char *name)
