@@ -7,7 +7,8 @@
  * machinery. The transfer context is 128 bytes the driver owns; wdmsim
  * stamps it so a context never initialized is recognised.
  * Rule ids: dma.free-while-mapped (FreeAdapterObject(DeallocateObject) of a
- * grant with an unflushed transfer; test_dmatest_ops.c).
+ * grant with an unflushed transfer), dma.channel-double-free
+ * (FreeAdapterObject with no channel held); test_dmatest_ops.c.
  * Not modelled: DMA completion routines (never called: wdmsim's transfers
  * complete when the driver flushes, as for v2), DMA domains (Join/Leave
  * return STATUS_NOT_SUPPORTED, the domain handle of
@@ -247,8 +248,14 @@ VOID NTAPI hal_op_free_adapter_object(PDMA_ADAPTER DmaAdapter,
                                       IO_ALLOCATION_ACTION AllocationAction)
 {
     struct hal_adapter *a = hal_enter(DmaAdapter, hal_irql_max_d, "FreeAdapterObject");
-    if (!a || !a->channel_held)
+    if (!a)
         return;
+    if (!a->channel_held) {
+        /* the same bug as FreeAdapterChannel twice (packet.c) */
+        hal_violation(a->hal, &hal_rule_channel_double_free, 1, 0, 0,
+                      "FreeAdapterObject(%p) with no adapter channel held", (void *)a);
+        return;
+    }
     struct sys *sys = sys_get();
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
     if (AllocationAction == DeallocateObject && a->chan_regs && grant_still_mapped(a)) {

@@ -449,6 +449,33 @@ static void test_free_object_unflushed(void **state)
                 "dma.free-while-mapped");
 }
 
+/* FreeAdapterObject twice: the second has no channel to free, the bug
+ * FreeAdapterChannel reports as dma.channel-double-free. */
+static void body_free_object_twice(struct env *e)
+{
+    DEVICE_DESCRIPTION d = desc_master(e, DEVICE_DESCRIPTION_VERSION3, false, 2 * PG);
+    ULONG n = 0;
+    PDMA_ADAPTER a = get_master(e, &d, &n);
+    PDMA_OPERATIONS ops = a->DmaOperations;
+    uint8_t ctx[DMA_TRANSFER_CONTEXT_SIZE_V1];
+    assert_int_equal(ops->InitializeDmaTransferContext(a, ctx), STATUS_SUCCESS);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    PVOID base = NULL;
+    assert_int_equal(
+        ops->AllocateAdapterChannelEx(a, NULL, ctx, 1, DMA_SYNCHRONOUS_CALLBACK, NULL, NULL, &base),
+        STATUS_SUCCESS);
+    ops->FreeAdapterObject(a, DeallocateObject);
+    ops->FreeAdapterObject(a, DeallocateObject);
+    fail_msg("a second FreeAdapterObject went unreported");
+}
+
+static void test_free_object_twice(void **state)
+{
+    expect_stop(setup_default, "standard", body_free_object_twice, 0xE6, 0x4,
+                "dma.channel-double-free");
+}
+
 /* ---- routines wdmsim does not model (docs/dma.md Decisions) ---------------------------- */
 
 static void not_modelled(PDMA_ADAPTER a)
@@ -649,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_cancel_adapter_channel),
         cmocka_unit_test(test_cancel_mapped_transfer),
         cmocka_unit_test(test_free_object_unflushed),
+        cmocka_unit_test(test_free_object_twice),
         cmocka_unit_test(test_not_modelled),
         cmocka_unit_test(test_bus_checks),
         cmocka_unit_test(test_overstated_width),
