@@ -277,6 +277,8 @@ static inline void *machine_pa_ptr(const struct machine *m, uint64_t pa)
 
 /* Frames. Each returns a frame number or UINT64_MAX when none fits. */
 uint64_t pfn_alloc(struct pfn_db *db, uint64_t max_frame_excl);
+/* One frame in [lo_frame, hi_frame_excl), placed as pfn_alloc places. */
+uint64_t pfn_alloc_range(struct pfn_db *db, uint64_t lo_frame, uint64_t hi_frame_excl);
 /* n physically contiguous frames in [lo, hi) not crossing a multiple of
  * boundary frames (0 = none); lowest fit first. */
 uint64_t pfn_alloc_run(struct pfn_db *db, uint64_t n, uint64_t lo, uint64_t hi, uint64_t boundary);

@@ -148,10 +148,17 @@ static uint64_t alloc_in(struct pfn_db *db, uint64_t lo, uint64_t hi)
 
 uint64_t pfn_alloc(struct pfn_db *db, uint64_t max_frame_excl)
 {
+    return pfn_alloc_range(db, 0, max_frame_excl);
+}
+
+uint64_t pfn_alloc_range(struct pfn_db *db, uint64_t lo_frame, uint64_t hi_frame_excl)
+{
     for (int z = pfn_zone_count - 1; z >= 0; z--) {
         uint64_t lo = db->zone_start[z], hi = db->zone_end[z];
-        if (hi > max_frame_excl)
-            hi = max_frame_excl;
+        if (hi > hi_frame_excl)
+            hi = hi_frame_excl;
+        if (lo < lo_frame)
+            lo = lo_frame;
         if (lo >= hi || db->zone_free[z] == 0)
             continue;
         uint64_t f = alloc_in(db, lo, hi);

@@ -243,37 +243,47 @@ NTKERNELAPI PMDL NTAPI MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress,
 {
     struct sys *sys = sys_get();
     struct mm *mm = &sys->mm;
-    (void)LowAddress; /* frames are taken below HighAddress; the low bound is not modelled */
-    (void)SkipBytes;
     (void)CacheType;
     ke_sched_point(&sys->ke);
     uint8_t irql = ke_irql(&sys->ke);
     if (irql > DISPATCH_LEVEL)
         vf_fire(&rule_pages_irql, irql, 0, 0, "MmAllocatePagesForMdlEx at IRQL %u", irql);
     uint64_t max = 0xFFFFFFFFULL - mm->page_size + 1;
-    if (TotalBytes == 0)
+    /* The addresses are unsigned: drivers pass -1 as HighAddress for "any". */
+    uint64_t low = (uint64_t)LowAddress.QuadPart, high = (uint64_t)HighAddress.QuadPart;
+    struct pfn_db *db = &mm->machine->pfn;
+    if (TotalBytes == 0 || high < low || ((uint64_t)SkipBytes.QuadPart & (mm->page_size - 1)))
         return NULL;
     if (TotalBytes > max)
         TotalBytes = max;
     uint64_t want = (TotalBytes + mm->page_size - 1) >> mm->page_shift;
-    uint64_t limit = ((uint64_t)HighAddress.QuadPart >> mm->page_shift) + 1;
+    /* Frames wholly inside [LowAddress, HighAddress]; when that range runs
+     * dry, the same range SkipBytes further on, and so on (0: no more). */
+    uint64_t top = db->nframes << mm->page_shift;
+    uint64_t lo = low >= top ? db->nframes : (low + mm->page_size - 1) >> mm->page_shift;
+    uint64_t hi = high >= top ? db->nframes : (high + 1) >> mm->page_shift;
+    uint64_t skip = (uint64_t)SkipBytes.QuadPart >> mm->page_shift;
     PMDL m =
         ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(MDL) + want * sizeof(PFN_NUMBER), mm_tag_mdl);
     if (!m)
         return NULL;
     PPFN_NUMBER pfn = MmGetMdlPfnArray(m);
     uint64_t got = 0;
-    while (got < want) {
-        uint64_t f = pfn_alloc(&mm->machine->pfn, limit);
-        if (f == UINT64_MAX)
-            break;
+    while (got < want && lo < hi && lo < db->nframes) {
+        uint64_t f = pfn_alloc_range(db, lo, hi);
+        if (f == UINT64_MAX) {
+            if (!skip)
+                break;
+            lo += skip, hi += skip;
+            continue;
+        }
         if (!(Flags & MM_DONT_ZERO_ALLOCATION))
             memset(machine_pa_ptr(mm->machine, f << mm->page_shift), 0, mm->page_size);
         pfn[got++] = f;
     }
     if (got == 0 || (got < want && (Flags & MM_ALLOCATE_FULLY_REQUIRED))) {
         for (uint64_t k = 0; k < got; k++)
-            pfn_free(&mm->machine->pfn, pfn[k]);
+            pfn_free(db, pfn[k]);
         ExFreePoolWithTag(m, mm_tag_mdl);
         return NULL;
     }

@@ -93,6 +93,55 @@ static void probe_bad_address_raises(void *arg)
     ExFreePoolWithTag(buf, 0x74736554u);
 }
 
+/* Pages for MDL inside [LowAddress, HighAddress], then SkipBytes further. */
+static int frames_in(PMDL m, uint64_t lo, uint64_t hi, uint64_t skip, ULONG pages)
+{
+    if (!m || MmGetMdlByteCount(m) != pages * 4096u)
+        return 0;
+    for (ULONG i = 0; i < pages; i++) {
+        uint64_t pa = (uint64_t)MmGetMdlPfnArray(m)[i] << 12;
+        uint64_t base = skip ? (pa - lo) / skip * skip : 0;
+        if (pa < lo || pa - base < lo || pa - base + 4095 > hi)
+            return 0;
+    }
+    return 1;
+}
+
+static void pages_in_range(void *arg)
+{
+    struct result *r = arg;
+    PHYSICAL_ADDRESS lo = {.QuadPart = 4LL << 30}, hi = {.QuadPart = (5LL << 30) - 1},
+                     skip = {.QuadPart = 0};
+    PMDL m = MmAllocatePagesForMdl(lo, hi, skip, 8 * 4096);
+    CHECK(r, frames_in(m, lo.QuadPart, hi.QuadPart, 0, 8)); /* above 4 GiB */
+    if (m) {
+        MmFreePagesFromMdl(m);
+        ExFreePool(m);
+    }
+    lo.QuadPart = 16 << 20, hi.QuadPart = (32 << 20) - 1;
+    m = MmAllocatePagesForMdl(lo, hi, skip, 8 * 4096);
+    CHECK(r, frames_in(m, lo.QuadPart, hi.QuadPart, 0, 8));
+    if (m) {
+        MmFreePagesFromMdl(m);
+        ExFreePool(m);
+    }
+    /* 64 KiB windows 1 MiB apart: 200 pages need at least 13 windows */
+    lo.QuadPart = 1 << 20, hi.QuadPart = (1 << 20) + 0xFFFF, skip.QuadPart = 1 << 20;
+    m = MmAllocatePagesForMdl(lo, hi, skip, 200 * 4096);
+    CHECK(r, frames_in(m, 1 << 20, (1 << 20) + 0xFFFF, 1 << 20, 200));
+    if (m) {
+        MmFreePagesFromMdl(m);
+        ExFreePool(m);
+    }
+    /* no frame fits: NULL, not a frame outside the range */
+    lo.QuadPart = 3LL << 30, hi.QuadPart = (4LL << 30) - 1, skip.QuadPart = 0;
+    CHECK(r, MmAllocatePagesForMdl(lo, hi, skip, 4096) == NULL);
+    /* bad arguments: High below Low, SkipBytes not a page multiple */
+    CHECK(r, MmAllocatePagesForMdl(hi, lo, skip, 4096) == NULL);
+    lo.QuadPart = 0, skip.QuadPart = 100;
+    CHECK(r, MmAllocatePagesForMdl(lo, hi, skip, 4096) == NULL);
+}
+
 static void run(void (*fn)(void *))
 {
     struct wdmsim_config cfg = {.seed = 3};
@@ -117,11 +166,17 @@ static void test_probe(void **s)
     run(probe_bad_address_raises);
 }
 
+static void test_pages_in_range(void **s)
+{
+    run(pages_in_range);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_mapping),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_pages_in_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
