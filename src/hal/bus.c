@@ -6,7 +6,9 @@
  * arranges it (spec/dma.md 4; spec/verifier.md 9): the device emits a
  * logical address no wider than its address width; the address must fall
  * in a mapped register's byte range (or a common buffer of the adapter) and
- * the register's direction must match the access.
+ * the register's direction must match the access. A direct list's page is
+ * resolved to the record its register would hold (hal_mapreg_resolve); a
+ * fault on one expands the list so the report can name the register.
  * Invariants: nothing is copied past the first faulting byte; a copy never
  * crosses a page boundary in one step (frames behind two logical pages are
  * unrelated); no syscall per access.
@@ -39,6 +41,19 @@ static enum hal_bus_fault fail(struct hal_bus_fault_info *info, enum hal_bus_fau
         info->nearest_reg = reg;
     }
     return f;
+}
+
+/* Register r as a fault report names it (hal_bus_report reads its
+ * record): a direct list's page is expanded into per-page registers first
+ * (mapdirect.c). */
+static int named(struct hal_adapter *a, int r)
+{
+    if (a->regs.reg[r].state != hal_reg_mapped) {
+        int op = hal_mapreg_direct_of(&a->regs, (unsigned)r);
+        if (op >= 0)
+            hal_mapreg_expand(&a->regs, (unsigned)op);
+    }
+    return r;
 }
 
 static void copy_run(struct machine *m, uint64_t pa, uint8_t *p, uint64_t len, enum hal_dir dir)
@@ -76,23 +91,24 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
         uint64_t off = logical & (psize - 1);
         uint64_t chunk = psize - off < len ? psize - off : len;
         uint64_t frame;
-        int r = hal_mapreg_lookup(&a->regs, (logical ^ lx) >> shift);
+        struct hal_mapreg reg;
+        int r = hal_mapreg_resolve(&a->regs, (logical ^ lx) >> shift, &reg);
         if (r >= 0) {
-            struct hal_mapreg *reg = &a->regs.reg[r];
             enum hal_bus_fault f = hal_bus_ok;
             uint64_t at = logical;
-            if (off < reg->offset)
+            if (off < reg.offset)
                 f = hal_bus_unmapped;
-            else if (off + chunk > (uint64_t)reg->offset + reg->length)
-                f = hal_bus_unmapped, at = (logical & ~(psize - 1)) + reg->offset + reg->length;
-            else if (reg->dir != dir)
+            else if (off + chunk > (uint64_t)reg.offset + reg.length)
+                f = hal_bus_unmapped, at = (logical & ~(psize - 1)) + reg.offset + reg.length;
+            else if (reg.dir != dir)
                 f = hal_bus_wrong_direction;
             if (f) {
                 copy_run(m, run_pa, p, run_len, dir);
-                return fail(info, f, at, dir, r);
+                return fail(info, f, at, dir, named(a, r));
             }
-            frame = reg->target;
-            reg->written |= dir == hal_dir_from_device;
+            frame = reg.target;
+            if (dir == hal_dir_from_device)
+                hal_mapreg_mark_written(&a->regs, (unsigned)r);
         } else {
             /* Common buffers are device-reachable by construction and
              * shared both ways: only the range is checked. */
@@ -106,7 +122,7 @@ enum hal_bus_fault hal_bus_access(struct hal_adapter *a, uint64_t logical, void 
         uint64_t pa = (frame << shift) + off;
         if (!machine_is_ram(m, pa)) {
             copy_run(m, run_pa, p, run_len, dir);
-            return fail(info, hal_bus_not_ram, logical, dir, r);
+            return fail(info, hal_bus_not_ram, logical, dir, r >= 0 ? named(a, r) : r);
         }
         if (run_len && run_pa + run_len == pa) {
             run_len += chunk;

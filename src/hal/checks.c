@@ -6,8 +6,9 @@
  * (dma.stack-buffer), overlapping device-writable mappings of one cache
  * line (dma.overlap), mappings left when the driver goes away
  * (dma.leak-at-unload; Windows looks only at PutDmaAdapter).
- * Invariants: the checks read registers and MDLs only; a refused map leaves
- * every register as it was.
+ * Invariants: the checks read registers, direct lists' records
+ * (mapdirect.c) and MDLs only; a refused map leaves every register as it
+ * was.
  * Not modelled: dma.image-buffer: driver images are dlopen'ed host memory
  * without frames, so no MDL can describe them (MmBuildMdlForNonPagedPool
  * stops with 0x50 first). dma.sg-segment-limit: the HAL builds every
@@ -62,6 +63,21 @@ static void *overlapping(struct hal_adapter *a, uint64_t frame, uint64_t off, ui
             while (s > 0 && !f->reg[s].op_start && f->reg[s - 1].state == hal_reg_mapped)
                 s--;
             return f->reg[s].op_start ? f->op[s].owner : NULL;
+        }
+    }
+    /* Direct lists (mapdirect.c): the page of each run that lies on frame. */
+    for (unsigned d = 0; d < f->ndirect; d++) {
+        unsigned op = f->direct[d];
+        if (f->op[op].dir != hal_dir_from_device)
+            continue;
+        for (unsigned k = op; k < op + f->op[op].nruns; k++) {
+            struct hal_mapreg v;
+            if (hal_maprun_page(f, op, k, frame ^ f->lx_page, &v) < 0)
+                continue;
+            if (v.offset == off && v.length == len)
+                continue;
+            if (v.offset < hi && (uint64_t)v.offset + v.length > lo)
+                return f->op[op].owner;
         }
     }
     return NULL;

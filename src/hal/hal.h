@@ -17,6 +17,9 @@
  * - A device model never touches memory directly: the bus resolves each
  *   logical address through its adapter's mapped registers (direction, byte
  *   range, reach) and copies through the direct map.
+ * - An S/G list of an adapter that maps pages 1:1 is a direct operation:
+ *   one record per element, its registers allocated but not written; a
+ *   page's register record is derived on demand (mapdirect.c).
  * Invariants: a register is free, allocated or mapped; free = clear bit in
  *   the bitmap; a mapped register's target is below the adapter's reach;
  *   bounce frames of an adapter are one physically contiguous run (so
@@ -71,10 +74,30 @@ _Static_assert(sizeof(struct hal_mapreg) == 32, "two registers per cache line");
 /* The operation a run of mapped registers belongs to, kept beside the
  * registers (written once per MapTransfer or list, not per page). */
 struct hal_mapop {
-    uintptr_t va;  /* its CurrentVa (an index, never dereferenced) */
-    void *owner;   /* MDL (packet) or list (S/G) */
-    uint32_t len;  /* bytes */
-    uint16_t regs; /* registers */
+    uintptr_t va;   /* its CurrentVa (an index, never dereferenced) */
+    void *owner;    /* MDL (packet) or list (S/G) */
+    uint32_t len;   /* bytes */
+    uint16_t regs;  /* registers */
+    uint8_t dir;    /* direct operations: enum hal_dir */
+    bool run_regs;  /* direct operations: runs[].reg derived (hal_mapreg_direct_regs) */
+    uint32_t nruns; /* > 0: a direct operation (below); 0: per-page registers */
+};
+
+/* A direct operation (mapdirect.c) is an S/G list of an adapter that maps
+ * every page 1:1 (no bounce, no segment / boundary / page split): instead
+ * of one register per page it keeps one record per element, at
+ * runs[first .. first + nruns) for the operation at register first. Its
+ * registers stay allocated and unwritten: reg[first].op_start and op[first]
+ * describe it. Whoever needs a page's register record resolves it
+ * (hal_mapreg_resolve) or expands the operation into ordinary per-page
+ * registers (hal_mapreg_expand), which is exact: an element's interior page
+ * boundaries are page-aligned in logical space (sg.c never builds a direct
+ * operation that merges two MDLs in the middle of a page). */
+struct hal_maprun {
+    uint64_t logical; /* first byte, as the device emits it */
+    uint32_t length;  /* bytes */
+    uint32_t reg;     /* register of its first page: derived after the build,
+                         valid once the operation's run_regs is set */
 };
 
 /* Grant callback of a queued request: registers [first, first + n) are now
@@ -96,13 +119,24 @@ struct hal_mapreg_file {
     uint32_t next_gen;
     struct hal_mapreg_waiter *wait_head, *wait_tail; /* FIFO */
     bool serving;                                    /* inside the grant loop */
-    /* logical page -> register, rebuilt lazily after mapping changes */
-    uint64_t *index_key; /* logical page + 1, 0 = empty */
+    /* page the device touches (target frame) -> register, rebuilt lazily
+     * after mapping changes; direct operations' pages included */
+    uint64_t *index_key; /* page + 1, 0 = empty */
     uint32_t *index_reg;
     unsigned index_cap; /* power of two >= 2 * count */
     bool index_dirty;
     unsigned last_hit;
-    unsigned nmapped;
+    unsigned nmapped; /* registers mapped: per page, or pages of direct operations */
+    /* direct operations (mapdirect.c) */
+    struct hal_maprun *runs; /* count entries */
+    uint64_t *written;       /* bit per register: the device wrote that direct page */
+    unsigned *direct;        /* first register of each live direct operation */
+    unsigned ndirect;
+    unsigned shift;    /* page shift of the direct operations */
+    uint64_t lx_page;  /* logical page = target frame ^ lx_page (logical-offset) */
+    unsigned last_op;  /* last direct hit: operation (first register) */
+    unsigned last_run; /* and run (index into runs), valid when last_direct */
+    bool last_direct;
     /* run statistics (wdmsim run's summary): never reset */
     unsigned high_water;   /* most registers allocated at once */
     uint64_t bounce_bytes; /* copied into and out of bounce frames */
@@ -130,8 +164,77 @@ bool hal_mapreg_run_valid(const struct hal_mapreg_file *f, unsigned first, unsig
 /* Marks register i mapped / unmapped (index maintenance). */
 void hal_mapreg_set_mapped(struct hal_mapreg_file *f, unsigned i);
 void hal_mapreg_set_unmapped(struct hal_mapreg_file *f, unsigned i);
-/* Register mapping logical page lpage, or -1. */
-int hal_mapreg_lookup(struct hal_mapreg_file *f, uint64_t lpage);
+/* Register mapping page (the frame the device touches: logical address ^
+ * logical_xor, >> page shift), or -1. Direct operations' pages included. */
+int hal_mapreg_lookup(struct hal_mapreg_file *f, uint64_t page);
+/* The same, with the page's register record in *view: the register itself,
+ * or for a direct page the record its expansion would write. */
+int hal_mapreg_resolve(struct hal_mapreg_file *f, uint64_t page, struct hal_mapreg *view);
+/* The device wrote through register r (resolved): dma.stale-read's count. */
+void hal_mapreg_mark_written(struct hal_mapreg_file *f, unsigned r);
+
+/* ---- direct operations (mapdirect.c) --------------------------------------- */
+/* Records the operation at register first as direct: its nruns runs are
+ * already in runs[first...], covering regs registers, mapped in dir. Any
+ * operation still live at first is released first. */
+void hal_mapreg_direct_add(struct hal_mapreg_file *f, unsigned first, unsigned nruns, unsigned regs,
+                           enum hal_dir dir);
+/* Ends the direct operation at register first (no copy: nothing bounced). */
+void hal_mapreg_direct_release(struct hal_mapreg_file *f, unsigned first);
+/* True when register first starts a live direct operation. */
+static inline bool hal_mapreg_is_direct(const struct hal_mapreg_file *f, unsigned first)
+{
+    return f->reg[first].op_start && f->op[first].nruns;
+}
+/* The direct operation holding register r (its first register), or -1. */
+int hal_mapreg_direct_of(const struct hal_mapreg_file *f, unsigned r);
+/* Run of the direct operation op holding its register r (binary search:
+ * runs follow each other register for register). */
+unsigned hal_mapreg_run_of(struct hal_mapreg_file *f, unsigned op, unsigned r);
+/* Register r's record as hal_sg_build would have written it: the register
+ * itself, or for a page of a direct operation the derived record (state
+ * mapped). False when r is beyond the file or neither mapped nor direct.
+ * Readers that print or walk registers (xferlog.c, own.c, !dma) use it
+ * instead of reg[r]. It may fill the derived runs[].reg (a cache), hence
+ * const only for the caller's convenience. */
+bool hal_mapreg_view(const struct hal_mapreg_file *f, unsigned r, struct hal_mapreg *view);
+/* Rewrites the direct operation at first as ordinary per-page registers
+ * (state mapped, written carried over): what every reader of reg[] needs. */
+void hal_mapreg_expand(struct hal_mapreg_file *f, unsigned first);
+/* Expands every direct operation with a register in [first, first + n). */
+void hal_mapreg_expand_range(struct hal_mapreg_file *f, unsigned first, unsigned n);
+/* Fills runs[].reg of the direct operation op (one pass over its runs),
+ * once: the build leaves it out, so that it writes nothing per element
+ * beyond what the element itself needs. */
+void hal_mapreg_direct_regs(struct hal_mapreg_file *f, unsigned op);
+/* Register of logical page lp (address >> shift) in run k of the direct
+ * operation at register op, with the record its expansion would write, or
+ * -1 when the run does not cover lp. */
+static inline int hal_maprun_page(struct hal_mapreg_file *f, unsigned op, unsigned k, uint64_t lp,
+                                  struct hal_mapreg *view)
+{
+    if (__builtin_expect(!f->op[op].run_regs, 0))
+        hal_mapreg_direct_regs(f, op);
+    const struct hal_maprun *run = &f->runs[k];
+    uint64_t p0 = run->logical >> f->shift, end = run->logical + run->length - 1;
+    uint64_t last = end >> f->shift, mask = (1ULL << f->shift) - 1;
+    if (lp < p0 || lp > last)
+        return -1;
+    unsigned r = run->reg + (unsigned)(lp - p0);
+    uint64_t lo = lp == p0 ? run->logical & mask : 0;
+    uint64_t hi = lp == last ? (end & mask) + 1 : mask + 1;
+    view->target = view->source = lp ^ f->lx_page;
+    view->gen = 0;
+    view->run = 0;
+    view->offset = (uint16_t)lo;
+    view->length = (uint16_t)(hi - lo);
+    view->state = hal_reg_mapped;
+    view->dir = f->op[op].dir;
+    view->bounce = false;
+    view->op_start = r == op;
+    view->written = (f->written[r / 64] >> (r % 64)) & 1;
+    return (int)r;
+}
 /* Debug-build whole-object check: nfree equals the clear bits, run starts
  * cover allocated registers exactly. Returns true when consistent. */
 bool hal_mapreg_check(const struct hal_mapreg_file *f);
@@ -180,10 +283,20 @@ struct hal_sg_out {
     unsigned cap;
     unsigned count;
     uint64_t registers; /* registers used */
+    bool direct;        /* hal_sg_build_list made a direct operation */
 };
 long hal_sg_build(const struct hal_sg_walk *w, const struct hal_dma_limits *lim,
                   struct hal_mapreg_file *f, unsigned first, uint64_t bounce_base, enum hal_dir dir,
                   struct ram *ram, struct hal_sg_out *out);
+/* The build behind Get/BuildScatterGatherList: the same elements as
+ * hal_sg_build, recorded as a direct operation at register first
+ * (hal_mapreg_direct_add, dir) when the adapter maps pages 1:1 with no
+ * split (S/G, no double buffering, no segment / boundary / page split, no
+ * system DMA block) and every frame is reachable; else per-page registers
+ * through hal_sg_build. out->direct says which. Returns as hal_sg_build. */
+long hal_sg_build_list(const struct hal_sg_walk *w, const struct hal_dma_limits *lim,
+                       struct hal_mapreg_file *f, unsigned first, uint64_t bounce_base,
+                       enum hal_dir dir, struct ram *ram, struct hal_sg_out *out);
 /* Elements a transfer needs without building it (CalculateScatterGatherList
  * with an MDL): same merge and split rules, no register touched. */
 long hal_sg_count(const struct hal_sg_walk *w, const struct hal_dma_limits *lim,

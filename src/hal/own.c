@@ -16,7 +16,8 @@
  * (PROT_NONE or PROT_READ) and restored from its PTE at the end; the
  * SIGSEGV resolver (src/mm/fault.c) finds the window and fires
  * dma.cpu-touch-owned, or dma.stale-read for a read of bytes the device
- * already wrote (the bus marks the register).
+ * already wrote (the bus marks the register, or a direct list's page:
+ * hal_mapreg_view reads both).
  * Invariants: a protected page is valid in its PTE with the frame it had at
  * the map; a page covered by several windows gets the strictest protection
  * of those still live.
@@ -164,9 +165,10 @@ static uint64_t written_bytes(struct hal *hal, const struct hal_own *w)
     uint64_t bytes = 0;
     if (!a)
         return 0;
+    struct hal_mapreg v; /* a direct list's pages are derived (mapdirect.c) */
     for (unsigned r = w->first; r < w->first + w->regs && r < a->regs.count; r++)
-        if (a->regs.reg[r].state == hal_reg_mapped && a->regs.reg[r].written)
-            bytes += a->regs.reg[r].length;
+        if (hal_mapreg_view(&a->regs, r, &v) && v.state == hal_reg_mapped && v.written)
+            bytes += v.length;
     return bytes;
 }
 

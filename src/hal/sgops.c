@@ -72,8 +72,8 @@ static void sg_run(struct hal_sg_ctx *c, unsigned first, uint32_t gen)
     c->first = first;
     struct hal_sg_walk w = {c->mdl, c->va, c->length};
     struct hal_sg_out out = {.el = c->list->Elements, .cap = c->nel};
-    long ne =
-        hal_sg_build(&w, &a->lim, &a->regs, first, a->bounce_base, c->dir, &sys->machine.ram, &out);
+    long ne = hal_sg_build_list(&w, &a->lim, &a->regs, first, a->bounce_base, c->dir,
+                                &sys->machine.ram, &out);
     c->list->NumberOfElements = ne > 0 ? (ULONG)ne : 0;
     a->sg_built++;
     a->sg_elements += c->list->NumberOfElements;
@@ -81,9 +81,16 @@ static void sg_run(struct hal_sg_ctx *c, unsigned first, uint32_t gen)
                ne > 0 ? (uint64_t)c->list->Elements[0].Address.QuadPart : 0);
     hal_xferlog_map(a, hal_xfer_list, c->mdl, c->va, c->length, c->dir, first, c->n,
                     c->list->Elements, c->list->NumberOfElements, c->device);
+    /* The list's operation; a direct one keeps its runs (mapdirect.c). */
+    struct hal_mapop *op = &a->regs.op[first];
     a->regs.reg[first].op_start = true;
-    a->regs.op[first] =
-        (struct hal_mapop){.va = c->va, .owner = c->list, .len = c->length, .regs = (uint16_t)c->n};
+    op->va = c->va;
+    op->owner = c->list;
+    op->len = c->length;
+    op->regs = (uint16_t)c->n;
+    op->dir = (uint8_t)c->dir;
+    if (!out.direct)
+        op->nruns = 0;
     hal_own_begin(a, &w, c->list, first, c->n, c->dir);
     a->sg_lists++;
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
@@ -324,8 +331,9 @@ NTSTATUS NTAPI hal_op_build_mdl_from_scatter_gather_list(PDMA_ADAPTER DmaAdapter
         return STATUS_NONE_MAPPED;
     c->mdl_built = true;
     bool bounced = false;
-    for (unsigned i = c->first; i < c->first + c->n; i++)
-        bounced |= a->regs.reg[i].bounce;
+    if (!hal_mapreg_is_direct(&a->regs, c->first)) /* a direct list bounces nothing */
+        for (unsigned i = c->first; i < c->first + c->n; i++)
+            bounced |= a->regs.reg[i].bounce;
     if (!bounced) {
         *TargetMdl = OriginalMdl;
         return STATUS_SUCCESS;

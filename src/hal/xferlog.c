@@ -15,7 +15,8 @@
  * one pointer test; records are copies, so a drawing never reads memory
  * that the run has since freed. Transfer numbers count every map, as the
  * trace's DMA slice ids do (src/host/trace_write.c), so transfer N is the
- * trace's slice N.
+ * trace's slice N. A direct list's pages are read through hal_mapreg_view:
+ * the same records as if it had per-page registers.
  * Not modelled: the bytes the device moved (a drawing shows the mapping,
  * not the data); for system DMA the copy-back counted is the bounced
  * mapped bytes, not Length - ReadDmaCounter.
@@ -101,18 +102,19 @@ static void fill_pages(struct hal_xfer *x, const struct hal_adapter *a, const MD
              p += (uintptr_t)1 << shift, k++) {
             if (k >= hal_xfer_max_pages)
                 continue;
-            const struct hal_mapreg *r = &a->regs.reg[x->first_reg + k];
+            struct hal_mapreg r; /* a direct list's page is derived (mapdirect.c) */
+            hal_mapreg_view(&a->regs, x->first_reg + k, &r);
             x->page[k] = (struct hal_xfer_page){
                 .va = p,
-                .frame = r->source,
-                .target = r->target,
+                .frame = r.source,
+                .target = r.target,
                 .reg = x->first_reg + k,
-                .offset = r->offset,
-                .length = r->length,
-                .bounce = r->bounce,
+                .offset = r.offset,
+                .length = r.length,
+                .bounce = r.bounce,
             };
-            if (r->bounce && x->dir == hal_dir_to_device)
-                x->copied_in += r->length;
+            if (r.bounce && x->dir == hal_dir_to_device)
+                x->copied_in += r.length;
         }
     }
 }
@@ -165,9 +167,10 @@ void hal_xferlog_unmap_rec(struct hal_adapter *a, unsigned first)
             x->done = true;
             x->t_done = now();
             for (unsigned k = 0; k < x->npages && first + k < a->regs.count; k++) {
-                const struct hal_mapreg *r = &a->regs.reg[first + k];
-                if (r->state == hal_reg_mapped && r->bounce && r->dir == hal_dir_from_device)
-                    x->copied_back += r->length;
+                struct hal_mapreg r;
+                if (hal_mapreg_view(&a->regs, first + k, &r) && r.state == hal_reg_mapped &&
+                    r.bounce && r.dir == hal_dir_from_device)
+                    x->copied_back += r.length;
             }
             return;
         }

@@ -54,7 +54,9 @@ static void adapter_detail(struct insp *c, const struct hal_adapter *a)
             a->max_length, a->alignment, (unsigned long long)a->bounce_frames,
             a->bounce_base == UINT64_MAX ? 0ULL : (unsigned long long)a->bounce_base);
     for (unsigned i = 0; i < f->count; i++) {
-        const struct hal_mapreg *r = &f->reg[i];
+        struct hal_mapreg v; /* a direct list's pages are derived (src/hal/mapdirect.c) */
+        hal_mapreg_view(f, i, &v);
+        const struct hal_mapreg *r = &v;
         if (r->run)
             fprintf(c->out, "  run at register %u: %u registers (generation %u)\n", i, r->run,
                     r->gen);
