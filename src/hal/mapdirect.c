@@ -6,22 +6,24 @@
  * allocated, the same checks (spec/dma.md 4; spec/verifier.md 9). It is how
  * wdmsim keeps a 64-bit master's list cheap to build (issue 6: <= 2 ns per
  * page): the build writes the driver's element and a 16-byte run record
- * (hal.h, struct hal_maprun) per element and touches no register, so a
+ * (hal.h, struct hal_maprun) per element and no register record, so a
  * 64 MiB list costs what writing its elements costs. The bus resolves a
  * device's page against the runs (mapreg.c: last hit, then the page index,
  * which holds direct pages too); a device write sets the page's bit in
  * `written` (dma.stale-read); checks.c reads the runs for dma.overlap.
- * Readers that want register records (a bus fault's report, the transfer
- * log, the ownership resolver, !dma) expand the operation: its registers
- * are then written exactly as hal_sg_build would have written them and it
- * goes on as an ordinary per-page operation.
+ * Readers of register records (the transfer log, the ownership resolver,
+ * !dma) derive them with hal_mapreg_view; no register is written for them.
+ * Only a bus fault expands the operation (bus.c), so that its report names
+ * a real register: its registers are then written exactly as hal_sg_build
+ * would have written them and it goes on as an ordinary per-page operation.
  * Invariants: run k of the operation at first lives at runs[first + k] and
- * covers registers [reg, reg + pages), consecutive runs following each
- * other register for register; a run's interior page boundaries are
- * page-aligned in logical space (sg.c refuses a merge inside a page), so
- * page j of a run is register reg + j; the registers of a direct operation
- * are allocated, never mapped, and count in nmapped; `direct` lists every
- * live direct operation once.
+ * covers registers [reg, reg + pages) (reg is derived at its first use,
+ * hal_mapreg_direct_regs: the build leaves it out), consecutive runs
+ * following each other register for register; a run's interior page
+ * boundaries are page-aligned in logical space (sg.c refuses a merge
+ * inside a page), so page j of a run is register reg + j; the registers of
+ * a direct operation are allocated, never mapped, and count in nmapped;
+ * `direct` lists every live direct operation once.
  * Not modelled: bounce, double buffering and split elements: those lists
  * keep per-page registers (sg.c decides).
  */

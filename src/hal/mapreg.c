@@ -13,9 +13,11 @@
  * are set; a run start has run > 0 and covers exactly its registers;
  * index_key/index_reg hold the page of every mapped register and of every
  * direct list's page unless index_dirty; nmapped counts both; grants happen
- * only from the outermost hal_mapreg_free. Allocating or freeing one
- * register with nobody waiting takes no loop and no call (issue 6: <= 30 ns
- * a pair); the trace counter is one flag test when tracing is off.
+ * only from the outermost hal_mapreg_free. Allocating one register with
+ * nobody waiting takes the lowest clear bit (a scan for the first word with
+ * one, no per-register loop, no call); freeing one with nobody waiting and
+ * no live direct list clears its bit (issue 6: <= 30 ns a pair); the trace
+ * counter is one flag test when tracing is off.
  * Not modelled: map registers shared between adapters (Windows' master
  * adapter): wdmsim gives each adapter its own file, so no adapter can
  * starve another.

@@ -18,8 +18,9 @@
  * dma.flush-unmapped-buffer, dma.flush-range, dma.flush-direction-mismatch,
  * dma.free-while-mapped, dma.map-registers-double-free,
  * dma.free-count-mismatch, dma.channel-double-free, dma.flush-past-end,
- * dma.flush-unmapped-register, sdma.flush-active-channel; through
- * hal_check_map dma.stack-buffer, dma.overlap, dma.sg-segment-limit;
+ * dma.flush-unmapped-register, dma.flush-missing, dma.wrong-release-api,
+ * sdma.flush-active-channel (hal_sysdma_active); through hal_check_map
+ * dma.stack-buffer, dma.overlap;
  * hal_own_begin starts the window of dma.cpu-touch-owned / dma.stale-read
  * (own.c).
  * Not modelled: CurrentVa pointing into another process (never dereferenced

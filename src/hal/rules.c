@@ -3,8 +3,9 @@
  * for src/vf/catalogue.c.
  *
  * Spec: spec/verifier.md 7 (0xE6 subcodes) and 9 (beyond Driver Verifier).
- * The checks live in adapter/packet/sgops/common/sysdma/device_dma.c; the
- * descriptors are kept together here so the 0xE6 table reads as one.
+ * The checks live in dma_api, packet, sgops, common, sysdma, v3, legacy,
+ * device_dma, checks and own.c; the descriptors are kept together here so
+ * the 0xE6 table reads as one.
  * Rules 0x26 carry their wdmsim subcode in parameter 4 (the third argument).
  */
 #include "hal/hal.h"

@@ -6,9 +6,10 @@
  * MDL's first byte (MmGetMdlVirtualAddress); the Ex routines reuse the v1/v2
  * machinery. The transfer context is 128 bytes the driver owns; wdmsim
  * stamps it so a context never initialized is recognised.
- * Rule ids: dma.free-while-mapped (FreeAdapterObject(DeallocateObject) of a
- * grant with an unflushed transfer), dma.channel-double-free
- * (FreeAdapterObject with no channel held); test_dmatest_ops.c.
+ * Rule ids: dma.zero-length (AllocateCommonBufferEx of 0 bytes),
+ * dma.free-while-mapped (FreeAdapterObject(DeallocateObject) of a grant
+ * with an unflushed transfer), dma.channel-double-free (FreeAdapterObject
+ * with no channel held); test_dmatest_ops.c.
  * Not modelled: DMA completion routines (never called: wdmsim's transfers
  * complete when the driver flushes, as for v2), DMA domains (Join/Leave
  * return STATUS_NOT_SUPPORTED, the domain handle of

@@ -12,8 +12,8 @@
  * (map of a mapped or nonpaged-pool MDL), mdl.partial-unmap 0xB5,
  * mdl.unmap-unmapped 0xB6, mdl.unmap-irql 0x79, mdl.pages-for-mdl-irql
  * 0x7E, mdl.unmap-wrong-address 0xC4/0x5700000D (wdmsim).
- * Not modelled: UserMode mappings (no user address spaces yet: NULL /
- * raise), cache types, the low-resources failure of Priority.
+ * Not modelled: UserMode mappings (they raise STATUS_ACCESS_VIOLATION;
+ * docs/apps.md), cache types, the low-resources failure of Priority.
  */
 #include <stdlib.h>
 #include <string.h>
