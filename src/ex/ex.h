@@ -84,10 +84,15 @@ struct ex_cache {
     uint32_t tag_ok;          /* last tag that passed the tag rules */
     int64_t owner_blocks[ex_max_owners];
     int64_t owner_bytes[ex_max_owners];
-    /* Blocks freed (checked, marked parked) whose sorting into kind[] and
-     * whose counters wait for the next batch: ex_cache_settle. */
+    /* Blocks freed (checked against the page record, not live any more)
+     * whose sorting into kind[] and whose counters wait for the next
+     * batch: ex_cache_settle. Each is its header with its page's kind in
+     * the low bits (pool_impl.h: ex_pend_make). */
     unsigned npend;
     void *pend[ex_pend_max];
+    /* where each was freed: a corrupt header found by the settle, in some
+     * later free, names the free that parked it */
+    void *pend_site[ex_pend_max];
 };
 
 /* Per small-pool page, host side (a driver cannot scribble on it): how
@@ -253,8 +258,10 @@ uint64_t ex_pool_block_bytes(struct ex *ex, const void *p);
  * beyond a few back to mm. Only while no other host thread uses the pool
  * (it empties every processor's cache). */
 void ex_pool_trim(struct ex *ex);
-/* Sorts every cache's pending frees and counts them: the tag and driver
- * counters are exact after it. Call with no host thread in the pool. */
+/* Sorts every cache's pending frees and counts them: the driver counters
+ * are exact after it (the tag counters' readers count pending frees
+ * without it). A corrupt pending header stops the machine: call inside
+ * the machine (ke_call), with no host thread in the pool. */
 void ex_pool_settle(struct ex *ex);
 /* Pages the pool holds now (small, big, special). */
 uint64_t ex_pool_pages(const struct ex *ex);

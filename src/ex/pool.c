@@ -550,7 +550,9 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
 {
     struct ex *ex = &sys->ex;
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
-    if (((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
+    /* p in a page's first two units: h would be the page header or in the
+     * page before, which may be another kind's or not mapped. */
+    if (((uintptr_t)p & (ex_unit - 1)) || ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
         h->cookie != hdr_cookie(ex, h) || (h->type & (ex_hdr_busy | ex_hdr_pad)) != ex_hdr_busy) {
         if (!(h = ex_small_header(ex, p, "ExFreePool")))
             return;
@@ -562,7 +564,15 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
                 "the pool block at %p was already freed", p);
         return;
     }
-    enum ex_kind kind = h->type & ex_hdr_kind;
+    enum ex_kind kind = ex_small_kind(ex, h);
+    if (!ex_hdr_sane(ex, h, kind)) {
+        vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h,
+                (uint64_t)(uintptr_t)((uint8_t *)h + (size_t)hdr_size(h) * ex_unit), 0,
+                "the pool header at %p is corrupt (type %#x, %u units, previous %u, owner %u): "
+                "a block before it was overrun [freeing %p]",
+                (void *)h, h->type, hdr_size(h), hdr_prev(h), h->owner, p);
+        return;
+    }
     unsigned u = hdr_size(h);
     check_free_irql(sys, kind, p);
     if (h->tag != tag)
@@ -571,6 +581,12 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
      * when no list is live. */
     if (ex->lookaside.count)
         check_lookasides(sys, p, (uint64_t)(u - 1) * ex_unit - h->slack);
+    /* A cache-aligned block's pad header stays in the freed body with its
+     * cookie: a later free or ex_pool_block_bytes of that address would
+     * take it for a live pad and follow its prev field, by then
+     * overwritten by the cache's list link, into another block. */
+    if ((struct ex_hdr *)p != h + 1)
+        ((struct ex_hdr *)p - 1)->cookie = ~hdr_cookie(ex, (struct ex_hdr *)p - 1);
     ex_unmark(ex, h);
     struct ex_cache *c = ex_cache_get(ex);
     ex_track_fast(ex, c, h->tag, kind, h->owner, (int64_t)u * ex_unit, false);
@@ -592,8 +608,10 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
  * tracking on (verifier standard) every free reads and checks its header
  * at once. Paged pool takes the full path too: a settle may run at
  * DISPATCH_LEVEL, where reading a trimmed paged block's header would be
- * the driver's page fault at raised IRQL. */
-static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag)
+ * the driver's page fault at raised IRQL. caller (the entry point's return
+ * address) stays with a pending block: a header found corrupt by a later
+ * settle is reported inside someone else's free, so the report names it. */
+static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag, void *caller)
 {
     struct sys *sys = sys_get();
     struct ex *ex = &sys->ex;
@@ -610,29 +628,30 @@ static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t ta
     }
     enum ex_kind kind = (enum ex_kind)(pm - ex_pm_small);
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
-    if (__builtin_expect(((uintptr_t)p & (ex_unit - 1)) || !((uintptr_t)h & (ex->page_size - 1)) ||
-                             kind == ex_kind_paged || ke_irql(&sys->ke) > DISPATCH_LEVEL ||
-                             ex->lookaside.count || sys->ke.trace.observe ||
-                             (sys->vf.options & vf_opt_pool_tracking) ||
-                             !ex_unmark_fast(ex, idx, h, tag),
-                         0)) {
+    if (__builtin_expect(
+            ((uintptr_t)p & (ex_unit - 1)) || ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
+                kind == ex_kind_paged || ke_irql(&sys->ke) > DISPATCH_LEVEL ||
+                ex->lookaside.count || sys->ke.trace.observe ||
+                (sys->vf.options & vf_opt_pool_tracking) || !ex_unmark_fast(ex, idx, h, tag),
+            0)) {
         pool_free_small(sys, p, tag);
         return;
     }
     struct ex_cache *c = ex_cache_get(ex);
-    c->pend[c->npend] = h;
+    c->pend[c->npend] = ex_pend_make(h, kind);
+    c->pend_site[c->npend] = caller;
     if (__builtin_expect(++c->npend == ex_pend_max, 0))
         ex_cache_settle(ex, c);
 }
 
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
-    pool_free(P, Tag);
+    pool_free(P, Tag, __builtin_return_address(0));
 }
 
 NTKERNELAPI VOID NTAPI ExFreePool(PVOID P)
 {
-    pool_free(P, 0);
+    pool_free(P, 0, __builtin_return_address(0));
 }
 
 NTKERNELAPI VOID NTAPI ExFreePool2(PVOID P, ULONG Tag, PCPOOL_EXTENDED_PARAMETER ExtendedParameters,
@@ -640,5 +659,5 @@ NTKERNELAPI VOID NTAPI ExFreePool2(PVOID P, ULONG Tag, PCPOOL_EXTENDED_PARAMETER
 {
     (void)ExtendedParameters;
     (void)ExtendedParametersCount;
-    pool_free(P, Tag);
+    pool_free(P, Tag, __builtin_return_address(0));
 }

@@ -27,9 +27,10 @@
  * ex_hdr_cached and count as allocated for coalescing; a block is live iff
  * its page record's bit is set (ex.h: ex->meta), so a pending free (bit
  * clear, header still busy until ex_cache_settle) is neither live nor
- * coalesced; every header
- * wdmsim wrote carries the cookie of its address; next block's prev ==
- * this block's size; a depot batch of u units holds batch_size(u) blocks.
+ * coalesced; every header of a block carries the cookie of its address
+ * (a freed cache-aligned block's pad header does not: pool.c); next
+ * block's prev == this block's size (heap_give checks it before it
+ * coalesces); a depot batch of u units holds batch_size(u) blocks.
  * Not modelled: Windows' per-size lookaside lists (the caches play their
  * role), pool descriptors per node, the segment heap of Windows 10 2004+.
  */
@@ -254,8 +255,33 @@ static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap
     return h;
 }
 
+/* Before coalescing, h's neighbours must agree with it (next's prev is
+ * h's size, the block prev units back is that long): a one-byte overrun
+ * of the block before h rewrites h's PreviousSize and leaves its cookie,
+ * and "the block before" would then be bytes of a live block's body, put
+ * on a free list. The stop drops hp->lock first. */
+static bool heap_neighbours_ok(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
+{
+    unsigned u = hdr_size(h), unit = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
+    const struct ex_hdr *p = (const struct ex_hdr *)((uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
+    const struct ex_hdr *n = last_in_page(ex, h) ? NULL : HDR_AT(h, u);
+    /* prev within the page before p is read (ex_hdr_sane checked it at the free) */
+    if (hdr_prev(h) - 1 < unit && p->cookie == hdr_cookie(ex, p) && hdr_size(p) == hdr_prev(h) &&
+        (!n || (n->cookie == hdr_cookie(ex, n) && hdr_prev(n) == u)))
+        return true;
+    ex_unlock(&hp->lock);
+    vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h, (uint64_t)(uintptr_t)n, 0,
+            "the pool header at %p (%u units, previous %u) does not match its neighbours' "
+            "(at %p and %p): a block before it was overrun",
+            (void *)h, u, hdr_prev(h), (const void *)p, (const void *)n);
+    ex_lock(&hp->lock);
+    return false; /* the block stays out of the pool */
+}
+
 static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
 {
+    if (!heap_neighbours_ok(ex, hp, h))
+        return;
     unsigned u = hdr_size(h);
     if (!last_in_page(ex, h)) {
         struct ex_hdr *n = HDR_AT(h, u);
@@ -483,18 +509,18 @@ __attribute__((ms_abi)) void ex_cache_settle(struct ex *ex, struct ex_cache *c)
     unsigned n = c->npend;
     c->npend = 0;
     for (unsigned i = 0; i < n; i++)
-        __builtin_prefetch(c->pend[i]);
+        __builtin_prefetch(ex_pend_hdr(c->pend[i]));
     for (unsigned i = 0; i < n; i++) {
-        struct ex_hdr *h = c->pend[i];
-        if (__builtin_expect(h->cookie != hdr_cookie(ex, h) ||
-                                 (h->type & (ex_hdr_busy | ex_hdr_pad | ex_hdr_cached)) !=
-                                     ex_hdr_busy,
-                             0)) {
+        struct ex_hdr *h = ex_pend_hdr(c->pend[i]);
+        if (__builtin_expect(!ex_pend_hdr_ok(ex, c->pend[i]), 0)) {
+            /* This stop comes in a later free, maybe another driver's: the
+             * text names the free that parked the block. */
+            struct io_driver *d = io_driver_by_address(&ex->sys->io, (uintptr_t)c->pend_site[i]);
             vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h,
                     (uint64_t)(uintptr_t)HDR_AT(h, hdr_size(h)), 0,
-                    "the pool header at %p of a block freed lately is corrupt: a block before it "
-                    "was overrun",
-                    (void *)h);
+                    "the pool header at %p of a block freed lately (by the call at %p%s%s) is "
+                    "corrupt: a block before it was overrun",
+                    (void *)h, c->pend_site[i], d ? " in " : "", d ? d->service : "");
             continue; /* the block stays out of the pool */
         }
         enum ex_kind kind = h->type & ex_hdr_kind;
@@ -574,7 +600,8 @@ static struct ex_hdr *classify_slow(struct ex *ex, void *p)
         }
         uint8_t *lo = (uint8_t *)h, *hi = (uint8_t *)HDR_AT(h, u);
         if ((uint8_t *)p >= lo && (uint8_t *)p < hi) {
-            if (h->type == 0 || (h->type & ex_hdr_cached)) {
+            /* busy but not live: freed, waiting in a pending batch */
+            if (h->type == 0 || (h->type & ex_hdr_cached) || !ex_hdr_live(ex, h)) {
                 vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
                         "%p is inside a pool block that is already free", p);
             } else {
@@ -599,11 +626,13 @@ __attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p, c
     if ((uintptr_t)p & (ex_unit - 1))
         return classify_slow(ex, p);
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
-    if (((uintptr_t)h & (ex->page_size - 1)) == 0 || h->cookie != hdr_cookie(ex, h))
+    /* p in the page's first two units: h is the page header or in the
+     * page before (maybe not mapped) */
+    if (((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit || h->cookie != hdr_cookie(ex, h))
         return classify_slow(ex, p);
     if ((h->type & (ex_hdr_busy | ex_hdr_pad)) == (ex_hdr_busy | ex_hdr_pad)) {
-        struct ex_hdr *real = (struct ex_hdr *)((uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
-        if (real->cookie == hdr_cookie(ex, real) && (real->type & ex_hdr_busy))
+        struct ex_hdr *real = ex_pad_real(ex, h);
+        if (real && real->cookie == hdr_cookie(ex, real) && (real->type & ex_hdr_busy))
             return real;
         return classify_slow(ex, p);
     }

@@ -125,12 +125,18 @@ static inline __attribute__((always_inline)) bool ex_hdr_live(const struct ex *e
     return (__atomic_load_n(w, __ATOMIC_RELAXED) & bit) != 0;
 }
 
+/* The first live block of an empty page sets its tag and clears other: a
+ * header whose tag was overwritten before its free (ex_unmark) can leave
+ * other above the truth, which would send every later free of this page,
+ * in any of its lives, down the full path. */
 static inline __attribute__((always_inline)) void pmeta_add(union ex_pmeta *m, uint32_t tag)
 {
-    if (m->f.live++ == 0)
+    if (m->f.live++ == 0) {
         m->f.tag = tag;
-    else if (m->f.tag != tag)
+        m->f.other = 0;
+    } else if (m->f.tag != tag) {
         m->f.other++;
+    }
 }
 
 /* The block at h, of tag, goes live. */
@@ -294,6 +300,70 @@ static inline uint8_t ex_pm_get(const struct ex *ex, uint64_t idx)
 {
     return idx < ex->page_map_len ? ex->page_map[idx] : ex_pm_none;
 }
+
+/* h carries its address's cookie; true when the rest of it describes a
+ * block its page (of kind, from page_map) can hold. An overrun that stops
+ * short of the cookie (the header's last 4 bytes) rewrites the other
+ * fields, and the free path indexes the caches, the heaps and the owner
+ * counters with them. (An owner below ex_max_owners but unknown only
+ * misattributes the block.) */
+static inline bool ex_hdr_fits(const struct ex *ex, const struct ex_hdr *h)
+{
+    /* a live header is never in a page's last unit (blocks have 2 or more) */
+    unsigned unit = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
+    return h->owner < ex_max_owners && !(h->index & ~3u) &&
+           hdr_size(h) - 2 <= ex->page_units - 2 - unit && hdr_prev(h) - 1 < unit;
+}
+static inline bool ex_hdr_sane(const struct ex *ex, const struct ex_hdr *h, unsigned kind)
+{
+    return (h->type & ex_hdr_kind) == kind && ex_hdr_fits(ex, h);
+}
+
+/* The kind of the small-pool page holding va (page_map says it is one). */
+static inline unsigned ex_small_kind(const struct ex *ex, const void *va)
+{
+    return (unsigned)(ex_pm_get(ex, ex_page_index(ex, va)) - ex_pm_small);
+}
+
+/* The block header a cache-aligned block's pad header (ex_hdr_pad) points
+ * back to: 1 to 3 units before it (ex_small_alloc), in its page; NULL
+ * when the pad's prev says otherwise (not a pad wdmsim wrote). */
+static inline struct ex_hdr *ex_pad_real(const struct ex *ex, const struct ex_hdr *pad)
+{
+    unsigned unit = (unsigned)(((uintptr_t)pad & (ex->page_size - 1)) >> 4);
+    unsigned back = hdr_prev(pad);
+    if (back < 1 || back > 3 || back >= unit)
+        return NULL;
+    return (struct ex_hdr *)((uintptr_t)pad - (uintptr_t)back * ex_unit);
+}
+
+/* A pending free (ex_cache.pend): the block's header, with its page's kind
+ * in the low bits (headers are 16-byte aligned), so that the settle need
+ * not look the page up. */
+static inline void *ex_pend_make(struct ex_hdr *h, unsigned kind)
+{
+    return (void *)((uintptr_t)h | kind);
+}
+static inline struct ex_hdr *ex_pend_hdr(const void *e)
+{
+    return (struct ex_hdr *)((uintptr_t)e & ~(uintptr_t)(ex_unit - 1));
+}
+static inline unsigned ex_pend_kind(const void *e)
+{
+    return (unsigned)((uintptr_t)e & ex_hdr_kind);
+}
+
+/* A pending free's header (pool.c parks the block without reading it) is
+ * still one wdmsim wrote: its cookie, busy, sane for its page. */
+static inline bool ex_pend_hdr_ok(const struct ex *ex, const void *e)
+{
+    const struct ex_hdr *h = ex_pend_hdr(e);
+    return h->cookie == hdr_cookie(ex, h) &&
+           (h->type & (ex_hdr_busy | ex_hdr_pad | ex_hdr_cached | ex_hdr_kind)) ==
+               (ex_hdr_busy | ex_pend_kind(e)) &&
+           ex_hdr_fits(ex, h);
+}
+
 /* Calls fn for every live small block (leak listing). */
 void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *h, void *p),
                       void *ctx);
@@ -310,6 +380,8 @@ int ex_special_init(struct ex *ex);
 void ex_special_fini(struct ex *ex);
 void *ex_special_alloc(struct ex *ex, const struct ex_req *r);
 bool ex_special_owns(const struct ex *ex, const void *p);
+/* p (which ex_special_owns) is the start of a live special-pool block. */
+bool ex_special_live_at(const struct ex *ex, const void *p);
 /* Frees p (checks it); returns the slot's record for tracking, or NULL if
  * the checks stopped nothing but the block was not live (never returns
  * then: the rules stop). */

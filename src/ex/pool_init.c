@@ -82,16 +82,21 @@ uint64_t ex_pool_block_bytes(struct ex *ex, const void *p)
     uint8_t pm = ex_pm_get(ex, (uint64_t)((const uint8_t *)p - base) >> ex->page_shift);
     if (pm >= ex_pm_small && pm < ex_pm_small + ex_kind_count) {
         const struct ex_hdr *h = (const struct ex_hdr *)p - 1;
-        if ((uintptr_t)p & 15 || h->cookie != hdr_cookie(ex, h))
+        /* in the page's first two units h is no block's (or in the page before) */
+        if ((uintptr_t)p & 15 || ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
+            h->cookie != hdr_cookie(ex, h))
             return 0;
-        if (h->type & ex_hdr_pad)
-            h = (const struct ex_hdr *)((const uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
+        if (h->type & ex_hdr_pad) {
+            if ((h->type & ex_hdr_busy) == 0 || !(h = ex_pad_real(ex, h)) ||
+                h->cookie != hdr_cookie(ex, h))
+                return 0;
+        }
         return ex_hdr_live(ex, h) ? ex_small_occupied(h) : 0;
     }
     struct ex_big b;
     if (pm >= ex_pm_big && pm < ex_pm_big + ex_kind_count && ex_big_lookup(ex, (uintptr_t)p, &b))
         return (uint64_t)b.pages << ex->page_shift;
-    if (ex_special_owns(ex, p))
+    if (ex_special_owns(ex, p) && ex_special_live_at(ex, p))
         return ex->page_size;
     return 0;
 }

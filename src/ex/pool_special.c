@@ -101,6 +101,13 @@ bool ex_special_owns(const struct ex *ex, const void *p)
            (const uint8_t *)p < b + ((ex->nspecial * 2) << ex->page_shift);
 }
 
+bool ex_special_live_at(const struct ex *ex, const void *p)
+{
+    uint64_t slot = (uint64_t)((const uint8_t *)p - ex->special_base) >> (ex->page_shift + 1);
+    return slot < ex->nspecial && ex->special[slot].state == special_live &&
+           ex->special[slot].va == (uintptr_t)p;
+}
+
 void *ex_special_alloc(struct ex *ex, const struct ex_req *r)
 {
     struct mm *mm = &ex->sys->mm;
