@@ -190,6 +190,7 @@ struct ex {
     unsigned meta_shift;
     bool mt;       /* several host threads: page bits and pmeta change atomically */
     bool mt_fixed; /* ex_pool_host_threads said how many */
+    unsigned mt_declared, mt_slots; /* how many it said; host slots attached since */
 
     struct ex_lock big_lock;
     struct ex_big *big; /* open addressing on the page number */
@@ -235,7 +236,8 @@ void ex_pool_fini(struct ex *ex);
 void ex_pool_thread_attach(struct ex *ex, unsigned slot);
 /* Says how many host threads will use the pool at once (the machine's own
  * thread not among them while they do): with one, the page bits need no
- * atomic updates. Without this call, an attach assumes several. */
+ * atomic updates. Without this call, an attach assumes several; so does
+ * an attach of more distinct slots than n. */
 void ex_pool_host_threads(struct ex *ex, unsigned n);
 
 /* DriverUnload returned: with pool tracking on, a driver that still owns

@@ -1,7 +1,7 @@
 /*
  * src/host/wdmsim.c - the host API (include/wdmsim/wdmsim.h).
  *
- * Boot order: machine (RAM, PFN) -> ke -> mm -> io; shutdown reverses it.
+ * Boot order: machine (RAM, PFN) -> ke -> mm -> cm -> ex -> io; shutdown reverses it.
  * Every entry sets the thread's current system so that the WDK routines the
  * driver calls find their machine (src/sys.h), and restores it on return.
  */
@@ -234,6 +234,7 @@ void wdmsim_shutdown(wdmsim *sim)
     char cm_err[512];
     if (cm_shutdown(&sys->cm, cm_err, sizeof(cm_err)))
         fprintf(stderr, "wdmsim: registry: %s\n", cm_err);
+    ex_fini(&sys->ex); /* before mm_fini: see src/ex/ex.c */
     mm_fini(&sys->mm);
     ke_fini(&sys->ke);
     machine_devices_destroy(&sys->machine);

@@ -556,6 +556,25 @@ static void test_pending_batches(void **state)
     run("none", batches_body, NULL);
 }
 
+/* A declared single host thread keeps the page records plain; a second
+ * distinct slot attaching turns atomic updates back on. */
+static void test_host_threads_declared(void **state)
+{
+    (void)state;
+    wdmsim *sim = boot("none");
+    struct ex *ex = &((struct sys *)sim)->ex; /* struct wdmsim begins with its struct sys */
+    ex_pool_host_threads(ex, 1);
+    ex_pool_thread_attach(ex, 0);
+    assert_false(ex->mt);
+    ex_pool_thread_attach(ex, 0);
+    assert_false(ex->mt);
+    ex_pool_thread_attach(ex, 1);
+    assert_true(ex->mt);
+    ex_pool_host_threads(ex, 2);
+    assert_true(ex->mt);
+    wdmsim_shutdown(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_churn_returns_pages),
         cmocka_unit_test(test_depot_batches),
         cmocka_unit_test(test_cross_thread_free),
+        cmocka_unit_test(test_host_threads_declared),
         cmocka_unit_test(test_free_tag_from_page_record),
         cmocka_unit_test(test_double_free_pending),
         cmocka_unit_test(test_pending_batches),
