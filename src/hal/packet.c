@@ -68,6 +68,9 @@ void hal_channel_release(struct hal_adapter *a)
     hal_run_control(next, (unsigned)first, next->n, gen);
 }
 
+static bool report_still_mapped(struct hal_adapter *a, unsigned first, unsigned n,
+                                const char *routine);
+
 void hal_run_control(struct hal_chan_req *req, unsigned first, unsigned n, uint32_t gen)
 {
     struct hal_adapter *a = req->adapter;
@@ -87,6 +90,13 @@ void hal_run_control(struct hal_chan_req *req, unsigned first, unsigned n, uint3
     case KeepObject:
         break;
     case DeallocateObject:
+        /* The HAL would free registers the driver mapped in its routine
+         * (it meant KeepObject or DeallocateObjectKeepRegisters): reported
+         * here, as FreeAdapterChannel would be, not when the freed
+         * registers are next used. The state stays as it was. */
+        if (a->chan_regs &&
+            report_still_mapped(a, first, n, "AdapterControl returning DeallocateObject"))
+            break;
         if (a->chan_regs) {
             a->chan_regs = false;
             hal_unmap(a, first, n, true, &sys->machine.ram);

@@ -145,8 +145,7 @@ static void isastream_mutant_deallocate_object(void **state)
     char drv[1200];
     snprintf(drv, sizeof(drv), "%s/isastream-deallocate-object/isastream.so", WDMSIM_MUTANTS);
     run_isastream(&r, "isa", NULL, 1, false, drv);
-    sample_expect_stop(&r, "isastream-deallocate-object", 0xE6, 0x57000014,
-                       "dma.map-register-use-after-free");
+    sample_expect_stop(&r, "isastream-deallocate-object", 0xE6, 0x10, "dma.free-while-mapped");
     wdmsim_shutdown(r.sim);
 }
 
