@@ -48,11 +48,13 @@ enum ex_kind {
 };
 
 enum {
-    ex_unit = 16,            /* pool block granularity and header size */
-    ex_max_page_units = 512, /* 8 KiB pages */
-    ex_max_owners = 64,      /* drivers with their own counters; 0 = kernel */
-    ex_tag_slots = 512,      /* per-cache tag table */
-    ex_pend_max = 32,        /* frees checked but not yet sorted (pool_heap.c) */
+    ex_unit = 16,                 /* pool block granularity and header size */
+    ex_max_page_units = 512,      /* 8 KiB pages */
+    ex_max_owners = 64,           /* drivers with their own counters; 0 = kernel */
+    ex_tag_slots = 512,           /* per-cache tag table */
+    ex_pend_max = 32,             /* frees checked but not yet sorted (pool_heap.c) */
+    ex_host_slots = 8,            /* caches for attached host threads (pool_init.c) */
+    ex_heaps = 1 + ex_host_slots, /* heap 0: the processors'; then one per host slot */
 };
 
 /* A test-and-test-and-set lock: uncontended in deterministic mode. */
@@ -93,6 +95,7 @@ struct ex_cache {
     /* where each was freed: a corrupt header found by the settle, in some
      * later free, names the free that parked it */
     void *pend_site[ex_pend_max];
+    uint8_t heap; /* the heaps (ex->heaps[heap]) its refills take from */
 };
 
 /* Per small-pool page, host side (a driver cannot scribble on it): how
@@ -108,9 +111,15 @@ union ex_pmeta {
     } f;
 };
 
-/* The central heap of one kind of pool. Fields under lock. */
+/* A central heap of one kind of pool. Fields under lock but remote. Each
+ * host slot has its own heaps and the processors share heap 0: a page is
+ * carved only by the heap that owns it (its page record says which), so
+ * two host threads' blocks do not share pages. A block of another heap's
+ * page that must go back to the free lists (coalesced) goes on that
+ * heap's remote stack, which its owner empties under its own lock. */
 struct ex_heap {
     struct ex_lock lock;
+    uint8_t id; /* index in ex->heaps */
     uint64_t nonempty[ex_max_page_units / 64];
     void *head[ex_max_page_units]; /* struct ex_free lists by units */
     void *empty;                   /* wholly free pages kept for reuse */
@@ -121,6 +130,11 @@ struct ex_heap {
      * without splitting or coalescing (pool_heap.c). */
     void *depot[ex_max_page_units]; /* stack of batches */
     uint64_t depot_bytes;           /* in all batches (bounded: pool_heap.c) */
+    /* Blocks of this heap's pages given back by other heaps (lock-free
+     * push, taken whole by the owner): its own cache line, since other
+     * threads write it. */
+    _Alignas(64) void *remote;
+    char pad_remote[56];
 };
 
 /* A big-pool block (> PAGE_SIZE - 32): whole pages, found by address. */
@@ -177,8 +191,8 @@ struct ex {
 
     struct ex_cache *caches; /* ncaches: processors, then host threads */
     unsigned ncaches;
-    struct ex_heap heap[ex_kind_count];
-    struct ex_lock mm_lock; /* every call into mm from the pool */
+    struct ex_heap (*heaps)[ex_kind_count]; /* ex_heaps, 64-byte aligned */
+    struct ex_lock mm_lock;                 /* every call into mm from the pool */
 
     uint8_t *page_map; /* per system page: enum ex_pm */
     uint64_t page_map_len, pm_lo, pm_hi;

@@ -199,8 +199,10 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
     ex_pm_set(ex, va, n, (uint8_t)(ex_pm_small + kind));
     hp->pages += n;
     struct ex_hdr *first = NULL;
+    uint64_t idx = ex_page_index(ex, va);
     for (uint64_t k = 0; k < n; k++) {
         uint8_t *page = va + (k << ex->page_shift);
+        __atomic_store_n(ex_page_heap(ex, idx + k), hp->id, __ATOMIC_RELAXED);
         hdr_init(ex, (struct ex_hdr *)page, 0, 1, (uint8_t)(ex_hdr_page | kind));
         ((struct ex_hdr *)page)->tag = 0x6c6f6f50; /* "Pool" */
         struct ex_hdr *h = HDR_AT(page, 1);
@@ -217,6 +219,45 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
 }
 
 static void depot_consolidate(struct ex *ex, struct ex_heap *hp);
+static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h);
+
+/* The heap that owns h's page. */
+static inline struct ex_heap *heap_owner(struct ex *ex, const struct ex_hdr *h, enum ex_kind kind)
+{
+    uint8_t id = __atomic_load_n(ex_page_heap(ex, ex_page_index(ex, h)), __ATOMIC_RELAXED);
+    return &ex->heaps[id < ex_heaps ? id : 0][kind];
+}
+
+/* hp->lock held: the blocks other heaps gave back to hp's pages go to its
+ * free lists. A push is one CAS on a stack only ever taken whole, so the
+ * stack has no ABA problem. */
+static void heap_drain_remote(struct ex *ex, struct ex_heap *hp)
+{
+    struct ex_hdr *h = __atomic_exchange_n((struct ex_hdr **)&hp->remote, NULL, __ATOMIC_ACQUIRE);
+    while (h) {
+        struct ex_hdr *next = *(void **)(h + 1);
+        heap_give(ex, hp, h);
+        h = next;
+    }
+}
+
+/* hp->lock held: h (parked, ex_hdr_cached) goes back to the free lists of
+ * the heap that owns its page, which is hp or another host slot's: then it
+ * waits on that heap's remote stack, since only the owner coalesces (under
+ * its lock) and taking a second lock here could deadlock. */
+static void heap_put(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h, enum ex_kind kind)
+{
+    struct ex_heap *o = heap_owner(ex, h, kind);
+    if (o == hp) {
+        heap_give(ex, hp, h);
+        return;
+    }
+    void *top = __atomic_load_n(&o->remote, __ATOMIC_RELAXED);
+    do
+        *(void **)(h + 1) = top;
+    while (!__atomic_compare_exchange_n(&o->remote, &top, h, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED));
+}
 
 /* A block of at least u units, split, type left for the caller. Before it
  * takes a new page it gives the depot's batches back to the free lists
@@ -229,6 +270,8 @@ static void depot_consolidate(struct ex *ex, struct ex_heap *hp);
 enum { ex_depot_hold = 32 };
 static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap *hp, unsigned u)
 {
+    if (__atomic_load_n(&hp->remote, __ATOMIC_RELAXED))
+        heap_drain_remote(ex, hp);
     int k = fl_find(hp, u, ex->max_units);
     struct ex_hdr *h;
     if (k < 0 && !hp->empty && hp->depot_bytes > (hp->pages << ex->page_shift) / ex_depot_hold) {
@@ -379,10 +422,10 @@ static inline void **batch_link(struct ex_hdr *first)
 /* The cache's list of u units is empty: a batch from the depot if there is
  * one (no split), else blocks from the free lists. Returns one block,
  * taken; NULL when there is no memory. */
-struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
-                               unsigned u)
+struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsigned u)
 {
-    struct ex_heap *hp = &ex->heap[kind];
+    struct ex_cache_kind *ck = &c->kind[kind];
+    struct ex_heap *hp = &ex->heaps[c->heap][kind];
     ex_lock(&hp->lock);
     struct ex_hdr *h = hp->depot[u];
     if (h) {
@@ -414,23 +457,28 @@ struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_
     return first;
 }
 
-/* Gives the cache's whole list of u units to the free lists (coalescing). */
+/* Gives the cache's whole list of u units to the free lists (coalescing),
+ * each block to its page's heap. */
 static void cache_drain(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind, unsigned u)
 {
-    struct ex_heap *hp = &ex->heap[kind];
-    ex_lock(&hp->lock);
     while (ck->count[u]) {
         struct ex_hdr *h = ck->head[u];
         ck->head[u] = *(void **)(h + 1);
         ck->count[u]--;
+        struct ex_heap *hp = heap_owner(ex, h, kind);
+        ex_lock(&hp->lock);
         heap_give(ex, hp, h);
+        ex_unlock(&hp->lock);
     }
-    ex_unlock(&hp->lock);
 }
 
 /* The cache's list of u units passed its limit: the newest half stays,
  * the older half goes to the depot as one batch, or, when the depot is
- * full, back to the free lists. */
+ * full, back to the free lists. Both are those of the heap that owns the
+ * batch's first block: a thread that frees what another allocated (a
+ * producer and a consumer) then feeds the producer's depot, where its
+ * refills find the batches; a batch may still hold blocks of other heaps'
+ * pages, which heap_put routes when it is coalesced. */
 __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind *ck,
                                             enum ex_kind kind, unsigned u)
 {
@@ -442,7 +490,7 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
     unsigned n = ck->count[u] - keep;
     *(void **)(cut + 1) = NULL;
     ck->count[u] = (uint16_t)keep;
-    struct ex_heap *hp = &ex->heap[kind];
+    struct ex_heap *hp = heap_owner(ex, rest, kind);
     uint64_t bytes = (uint64_t)n * u * ex_unit;
     ex_lock(&hp->lock);
     if (n == batch_size(ex, u) &&
@@ -457,7 +505,7 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
     while (rest) {
         struct ex_hdr *h = rest;
         rest = *(void **)(h + 1);
-        heap_give(ex, hp, h);
+        heap_put(ex, hp, h, kind);
     }
     ex_unlock(&hp->lock);
 }
@@ -471,7 +519,7 @@ void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, 
     u = ex->unit_class[u];
     struct ex_cache_kind *ck = &c->kind[r->kind];
     struct ex_hdr *h = ex_cache_pop(ck, u);
-    if (!h && !(h = ex_cache_refill(ex, ck, r->kind, u)))
+    if (!h && !(h = ex_cache_refill(ex, c, r->kind, u)))
         return NULL;
     unsigned hu = hdr_size(h);
     h->type = (uint8_t)(ex_hdr_busy | r->kind | (r->quota ? ex_hdr_quota : 0));
@@ -537,16 +585,17 @@ void ex_pool_settle(struct ex *ex)
             ex_cache_settle(ex, &ex->caches[i]);
 }
 
-/* hp->lock held. */
+/* hp->lock held. A batch may hold blocks of other heaps' pages: heap_put. */
 static void depot_consolidate(struct ex *ex, struct ex_heap *hp)
 {
+    enum ex_kind kind = (enum ex_kind)(hp - ex->heaps[hp->id]);
     for (unsigned u = 0; u < ex_max_page_units; u++) {
         while (hp->depot[u]) {
             struct ex_hdr *h = hp->depot[u];
             hp->depot[u] = *batch_link(h);
             while (h) {
                 struct ex_hdr *next = *(void **)(h + 1);
-                heap_give(ex, hp, h);
+                heap_put(ex, hp, h, kind);
                 h = next;
             }
         }
@@ -562,10 +611,19 @@ void ex_pool_trim(struct ex *ex)
             for (unsigned u = 0; u < ex_max_page_units; u++)
                 if (ex->caches[i].kind[k].count[u])
                     cache_drain(ex, &ex->caches[i].kind[k], (enum ex_kind)k, u);
-    for (int k = 0; k < ex_kind_count; k++) {
-        struct ex_heap *hp = &ex->heap[k];
+    /* first every depot (which may feed other heaps' remote stacks), then
+     * every remote stack (which feeds none) */
+    for (unsigned i = 0; i < ex_heaps; i++)
+        for (int k = 0; k < ex_kind_count; k++) {
+            struct ex_heap *hp = &ex->heaps[i][k];
+            ex_lock(&hp->lock);
+            depot_consolidate(ex, hp);
+            ex_unlock(&hp->lock);
+        }
+    for (unsigned i = 0; i < ex_heaps * ex_kind_count; i++) {
+        struct ex_heap *hp = &ex->heaps[i / ex_kind_count][i % ex_kind_count];
         ex_lock(&hp->lock);
-        depot_consolidate(ex, hp);
+        heap_drain_remote(ex, hp);
         while (hp->nempty > 16) {
             struct ex_hdr *h = hp->empty;
             hp->empty = ((struct ex_free *)(h + 1))->next;

@@ -125,6 +125,16 @@ static inline __attribute__((always_inline)) bool ex_hdr_live(const struct ex *e
     return (__atomic_load_n(w, __ATOMIC_RELAXED) & bit) != 0;
 }
 
+/* The heap (ex->heaps index) that owns small page idx: the record's last
+ * byte, beyond the live bits (40 of 64 bytes used with 4 KiB pages, 72 of
+ * 128 with 8 KiB). Written when its heap carves the page, while no block
+ * of it can be anywhere. */
+static inline __attribute__((always_inline)) uint8_t *ex_page_heap(const struct ex *ex,
+                                                                   uint64_t idx)
+{
+    return ex->meta + ((idx + 1) << ex->meta_shift) - 1;
+}
+
 /* The first live block of an empty page sets its tag and clears other: a
  * header whose tag was overwritten before its free (ex_unmark) can leave
  * other above the truth, which would send every later free of this page,
@@ -244,8 +254,7 @@ static inline struct ex_cache *ex_cache_get(struct ex *ex)
 void ex_cache_limits_init(struct ex *ex);
 /* A cache list ran dry: refill it (depot batch or free lists) and return
  * one block taken from it; NULL when no memory. */
-struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
-                               unsigned u);
+struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsigned u);
 /* A cache list passed its limit: its older half goes to the depot. */
 __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind *ck,
                                             enum ex_kind kind, unsigned u);

@@ -3,8 +3,9 @@
  *
  * Models: nothing of Windows; the wiring of src/ex's pool into the machine.
  * Caches: one per processor, indexed by the running processor (ke.current)
- * in deterministic mode; then ex_host_caches more for host threads that
- * attach (parallel mode, benchmarks). A host thread's attachment is kept
+ * in deterministic mode; then ex_host_slots more for host threads that
+ * attach (parallel mode, benchmarks), each with its own heaps (ex.h:
+ * struct ex_heap) while the processors share heap 0. A host thread's attachment is kept
  * in a thread-local (pool, cache) pair: like sys_current, it says which
  * machine's cache this thread owns.
  */
@@ -14,14 +15,12 @@
 #include "ex/pool_impl.h"
 #include "sys.h"
 
-enum { ex_host_caches = 8 };
-
 __thread struct ex_attach ex_attached;
 
 void ex_pool_thread_attach(struct ex *ex, unsigned slot)
 {
-    if (slot >= ex_host_caches)
-        slot = ex_host_caches - 1;
+    if (slot >= ex_host_slots)
+        slot = ex_host_slots - 1;
     /* More distinct slots than ex_pool_host_threads declared: several
      * threads after all, and the page records need atomic updates. */
     unsigned slots = __atomic_or_fetch(&ex->mt_slots, 1u << slot, __ATOMIC_SEQ_CST);
@@ -52,12 +51,20 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
     ex->secret = (uint32_t)rng_next(&r);
     ex->fill = (uint8_t)(0x80 | (rng_next(&r) & 0x7f)); /* never 0 */
     ex_cache_limits_init(ex);
-    ex->ncaches = sys->ke.nprocessors + ex_host_caches;
+    ex->ncaches = sys->ke.nprocessors + ex_host_slots;
     ex->caches = calloc(ex->ncaches, sizeof(*ex->caches));
-    if (!ex->caches || ex_heap_init(ex) || ex_special_init(ex)) {
+    ex->heaps = aligned_alloc(64, sizeof(*ex->heaps) * ex_heaps);
+    if (!ex->caches || !ex->heaps || ex_heap_init(ex) || ex_special_init(ex)) {
         machine_error_set(err, "out of host memory setting up the pools");
         return -1;
     }
+    memset(ex->heaps, 0, sizeof(*ex->heaps) * ex_heaps);
+    for (unsigned i = 0; i < ex_heaps; i++)
+        for (int k = 0; k < ex_kind_count; k++)
+            ex->heaps[i][k].id = (uint8_t)i;
+    /* the processors share heap 0, so deterministic mode carves as before */
+    for (unsigned s = 0; s < ex_host_slots; s++)
+        ex->caches[sys->ke.nprocessors + s].heap = (uint8_t)(1 + s);
     if (mm_fault_install() == 0)
         mm_fault_register(ex_special_fault);
     return 0;
@@ -70,6 +77,8 @@ void ex_pool_fini(struct ex *ex)
     ex_heap_fini(ex);
     free(ex->caches);
     ex->caches = NULL;
+    free(ex->heaps);
+    ex->heaps = NULL;
     if (ex_attached.ex == ex)
         ex_attached.ex = NULL;
 }

@@ -454,6 +454,95 @@ static void test_cross_thread_free(void **state)
     wdmsim_shutdown(sim);
 }
 
+/* Each host slot has its own heaps (ex.h: struct ex_heap). Thread A
+ * allocates, thread B frees A's blocks among its own, so B's cache lists
+ * and flushed batches mix both heaps' pages; with that much freed the
+ * depots fill and flushes give blocks back to the free lists, A's through
+ * A's remote stack while A waits. A then allocates again (its refill
+ * empties the stack) and frees all. Nothing may be lost: counters exact,
+ * and after a trim every page of every heap wholly free. */
+enum { remote_blocks = 3000 };
+struct remote {
+    struct sys *sys;
+    void *a[remote_blocks];
+    int phase, bad;
+};
+
+static void *remote_a(void *arg)
+{
+    struct remote *r = arg;
+    sys_current = r->sys;
+    ex_pool_thread_attach(&r->sys->ex, 0);
+    for (int i = 0; i < remote_blocks; i++) {
+        if (r->phase == 1 && !(r->a[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 1000, 'tmeR')))
+            r->bad = 1;
+        if (r->phase == 2 && r->a[i]) {
+            ExFreePoolWithTag(r->a[i], 'tmeR');
+            void *again = ExAllocatePoolWithTag(NonPagedPoolNx, 1000, 'tmeR');
+            if (!again)
+                r->bad = 1;
+            else
+                ExFreePoolWithTag(again, 'tmeR');
+        }
+    }
+    return NULL;
+}
+
+static void *remote_b(void *arg)
+{
+    struct remote *r = arg;
+    sys_current = r->sys;
+    ex_pool_thread_attach(&r->sys->ex, 1);
+    static void *own[remote_blocks];
+    for (int i = 0; i < remote_blocks; i++)
+        if (!(own[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 1000, 'tmeR')))
+            r->bad = 1;
+    for (int i = 0; i < remote_blocks; i++) {
+        ExFreePoolWithTag(r->a[i], 'tmeR');
+        ExFreePoolWithTag(own[i], 'tmeR');
+    }
+    /* A's blocks reuse in phase 2: hand A fresh ones */
+    for (int i = 0; i < remote_blocks; i++)
+        r->a[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 1000, 'tmeR');
+    return NULL;
+}
+
+static void remote_run(struct remote *r, void *(*fn)(void *))
+{
+    pthread_t t;
+    pthread_create(&t, NULL, fn, r);
+    pthread_join(t, NULL);
+}
+
+static void test_remote_free(void **state)
+{
+    (void)state;
+    wdmsim *sim = boot("none");
+    static struct remote r;
+    memset(&r, 0, sizeof(r));
+    r.sys = (struct sys *)sim;
+    struct ex *ex = &r.sys->ex;
+    r.phase = 1;
+    remote_run(&r, remote_a);
+    remote_run(&r, remote_b);
+    /* A's heap got blocks back from B while A was away */
+    assert_non_null(ex->heaps[1][ex_kind_nx].remote);
+    r.phase = 2;
+    remote_run(&r, remote_a);
+    assert_int_equal(r.bad, 0);
+    struct ex_tag_stat s = ex_pool_tag_stat(ex, 'tmeR', -1);
+    assert_int_equal(s.allocs, 4 * remote_blocks);
+    assert_int_equal(s.frees, s.allocs);
+    assert_int_equal(s.bytes, 0);
+    ex_pool_trim(ex);
+    for (int i = 0; i < ex_heaps; i++)
+        for (int k = 0; k < ex_kind_count; k++) {
+            assert_null(ex->heaps[i][k].remote);
+            assert_int_equal(ex->heaps[i][k].pages, ex->heaps[i][k].nempty);
+        }
+    wdmsim_shutdown(sim);
+}
+
 /* ---- frees checked against the page record (verifier off) -------------------- */
 
 struct wrong_free {
@@ -589,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_churn_returns_pages),
         cmocka_unit_test(test_depot_batches),
         cmocka_unit_test(test_cross_thread_free),
+        cmocka_unit_test(test_remote_free),
         cmocka_unit_test(test_host_threads_declared),
         cmocka_unit_test(test_free_tag_from_page_record),
         cmocka_unit_test(test_double_free_pending),

@@ -285,8 +285,9 @@ static void stress_body(void *arg)
             assert_int_equal(m->bytes[t][k], 0);
     /* every block went back: a trim leaves only the few empty pages it keeps */
     ex_pool_trim(ex);
-    for (int k = 0; k < ex_kind_count; k++)
-        assert_true(ex->heap[k].nempty <= 16);
+    for (int i = 0; i < ex_heaps; i++)
+        for (int k = 0; k < ex_kind_count; k++)
+            assert_true(ex->heaps[i][k].nempty <= 16);
 }
 
 static void stress(const char *verifier, uint64_t seed)
