@@ -13,8 +13,9 @@
  * - a pool page = one page header unit + blocks chained by PreviousSize /
  *   BlockSize in 16-byte units; coalescing never crosses a page, so a block
  *   under a page never crosses a page boundary;
- * - the central heap of each kind keeps one free list per unit count and a
- *   bitmap of the non-empty ones (best fit in O(1)); a lock guards it;
+ * - a central heap of each kind keeps one free list per unit count and a
+ *   bitmap of the non-empty ones (best fit in O(1)); a lock guards it; the
+ *   processors share heap 0, each attached host slot has its own;
  * - in front of it, one cache per processor (or per host thread that
  *   attached with ex_pool_thread_attach) keeps LIFO lists of freed blocks
  *   per unit count, bounded in bytes: most allocations and frees touch only
@@ -192,7 +193,11 @@ struct ex {
     struct ex_cache *caches; /* ncaches: processors, then host threads */
     unsigned ncaches;
     struct ex_heap (*heaps)[ex_kind_count]; /* ex_heaps, 64-byte aligned */
-    struct ex_lock mm_lock;                 /* every call into mm from the pool */
+    /* per kind, a bit per heap that has carved a page of it (never
+     * cleared): with one bit set, every block's heap is known without
+     * reading its page record */
+    uint16_t carvers[ex_kind_count];
+    struct ex_lock mm_lock; /* every call into mm from the pool */
 
     uint8_t *page_map; /* per system page: enum ex_pm */
     uint64_t page_map_len, pm_lo, pm_hi;

@@ -1,6 +1,6 @@
 /*
- * src/ex/pool_heap.c - small pool blocks: pool pages, the central heap of
- * each kind, and the per-processor caches in front of it.
+ * src/ex/pool_heap.c - small pool blocks: pool pages, the central heaps of
+ * each kind, and the per-processor caches in front of them.
  *
  * Models: the legacy Windows pool page (spec/memory.md 4 internals): blocks
  * in 16-byte units chained by PreviousSize / BlockSize, split on
@@ -20,6 +20,13 @@
  * depot is free space not coalesced yet: when the heap would map a new
  * page and the depot holds more than 1/32 of its pages, it gives the
  * depot back to the free lists first, so it raises the pool by 3 % at most.
+ * Each host slot's cache refills from its own heaps (the processors share
+ * heap 0), so the pages one host thread carves are not another's and
+ * their records and headers stay in one core's cache. A flushed batch
+ * goes to the heap that owns its first block; a block that must be
+ * coalesced goes to its page's heap: under that heap's lock, or, from
+ * under another heap's lock, onto its lock-free remote stack, which the
+ * owner empties under its own lock (heap_take, ex_pool_trim).
  *   free:  cache list (LIFO) -> depot batch -> free lists (coalesce)
  *   alloc: cache list -> depot batch -> free lists (best fit, split) -> new page
  * Invariants: a block's type is 0 iff it is on a heap free list or is a
@@ -27,7 +34,9 @@
  * ex_hdr_cached and count as allocated for coalescing; a block is live iff
  * its page record's bit is set (ex.h: ex->meta), so a pending free (bit
  * clear, header still busy until ex_cache_settle) is neither live nor
- * coalesced; every header of a block carries the cookie of its address
+ * coalesced; only the heap that owns a page (its record's last byte) carves
+ * it or coalesces in it, under its lock; blocks on a remote stack are
+ * ex_hdr_cached; every header of a block carries the cookie of its address
  * (a freed cache-aligned block's pad header does not: pool.c); next
  * block's prev == this block's size (heap_give checks it before it
  * coalesces); a depot batch of u units holds batch_size(u) blocks.
@@ -196,6 +205,8 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
     }
     if (!va)
         return NULL;
+    if (!(__atomic_load_n(&ex->carvers[kind], __ATOMIC_RELAXED) & (1u << hp->id)))
+        __atomic_or_fetch(&ex->carvers[kind], (uint16_t)(1u << hp->id), __ATOMIC_RELAXED);
     ex_pm_set(ex, va, n, (uint8_t)(ex_pm_small + kind));
     hp->pages += n;
     struct ex_hdr *first = NULL;
@@ -221,9 +232,16 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
 static void depot_consolidate(struct ex *ex, struct ex_heap *hp);
 static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h);
 
-/* The heap that owns h's page. */
+/* The heap that owns h's page. The one heap that carves pages of kind
+ * (deterministic mode; a producer whose consumer only frees) owns them
+ * all: then the page record, likely in another core's cache, is not read.
+ * A heap sets its bit before any block of its pages exists, and a block
+ * reaches another thread after its allocation, so that thread sees it. */
 static inline struct ex_heap *heap_owner(struct ex *ex, const struct ex_hdr *h, enum ex_kind kind)
 {
+    unsigned m = __atomic_load_n(&ex->carvers[kind], __ATOMIC_RELAXED);
+    if (m && !(m & (m - 1)))
+        return &ex->heaps[__builtin_ctz(m)][kind];
     uint8_t id = __atomic_load_n(ex_page_heap(ex, ex_page_index(ex, h)), __ATOMIC_RELAXED);
     return &ex->heaps[id < ex_heaps ? id : 0][kind];
 }

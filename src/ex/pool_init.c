@@ -59,6 +59,7 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
         return -1;
     }
     memset(ex->heaps, 0, sizeof(*ex->heaps) * ex_heaps);
+    memset(ex->carvers, 0, sizeof(ex->carvers));
     for (unsigned i = 0; i < ex_heaps; i++)
         for (int k = 0; k < ex_kind_count; k++)
             ex->heaps[i][k].id = (uint8_t)i;
