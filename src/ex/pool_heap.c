@@ -59,12 +59,19 @@ void ex_pm_set(struct ex *ex, const void *va, uint64_t n, uint8_t v)
     if (idx + n > ex->page_map_len)
         return;
     memset(ex->page_map + idx, v, n);
-    if (v != ex_pm_none) {
-        if (idx < ex->pm_lo || ex->pm_hi == 0)
-            ex->pm_lo = idx;
-        if (idx + n > ex->pm_hi)
-            ex->pm_hi = idx + n;
-    }
+    if (v == ex_pm_none)
+        return;
+    /* The heaps of several host slots (and the big pool) map pages at
+     * once, each under its own lock: a plain update could lose the other's
+     * range, and the leak listing would skip its pages. */
+    uint64_t lo = __atomic_load_n(&ex->pm_lo, __ATOMIC_RELAXED);
+    while (idx < lo && !__atomic_compare_exchange_n(&ex->pm_lo, &lo, idx, true, __ATOMIC_RELAXED,
+                                                    __ATOMIC_RELAXED))
+        ;
+    uint64_t hi = __atomic_load_n(&ex->pm_hi, __ATOMIC_RELAXED);
+    while (idx + n > hi && !__atomic_compare_exchange_n(&ex->pm_hi, &hi, idx + n, true,
+                                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
 }
 
 static unsigned pte_flags(enum ex_kind kind)
@@ -728,7 +735,9 @@ void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *
                       void *ctx)
 {
     uint8_t *base = ex->sys->mm.system.base;
-    for (uint64_t i = ex->pm_lo; i < ex->pm_hi; i++) {
+    uint64_t lo = __atomic_load_n(&ex->pm_lo, __ATOMIC_RELAXED);
+    uint64_t hi = __atomic_load_n(&ex->pm_hi, __ATOMIC_RELAXED);
+    for (uint64_t i = lo; i < hi; i++) {
         uint8_t v = ex->page_map[i];
         if (v < ex_pm_small || v >= ex_pm_small + ex_kind_count)
             continue;
@@ -757,6 +766,8 @@ int ex_heap_init(struct ex *ex)
     if (m == MAP_FAILED)
         return -1;
     ex->page_map = m;
+    ex->pm_lo = UINT64_MAX; /* no page yet: [pm_lo, pm_hi) empty */
+    ex->pm_hi = 0;
     /* pmeta + bits: 40 bytes with 4 KiB pages, 72 with 8 KiB */
     ex->meta_shift = ex->page_units > 256 ? 7 : 6;
     size_t bytes = ex->page_map_len << ex->meta_shift;
