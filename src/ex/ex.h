@@ -251,7 +251,8 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err);
 void ex_pool_fini(struct ex *ex);
 
 /* Lets the calling host thread use cache slot `slot` (0-based beyond the
- * processors) of ex's pool: for parallel mode and the benchmarks. */
+ * processors, below ex_host_slots; another slot aborts: one cache per
+ * thread) of ex's pool: for parallel mode and the benchmarks. */
 void ex_pool_thread_attach(struct ex *ex, unsigned slot);
 /* Says how many host threads will use the pool at once (the machine's own
  * thread not among them while they do): with one, the page bits need no

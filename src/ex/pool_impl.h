@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ex/ex.h"
 #include "sys.h"
@@ -57,23 +58,37 @@ struct ex_free {
     struct ex_free *next, *prev;
 };
 
+/* PreviousSize, PoolIndex and BlockSize are read as one 4-byte load and
+ * written as one 2-byte store each (x86: a single access inside a cache
+ * line is not torn): with 8 KiB pages a unit count's ninth bit lives in
+ * PoolIndex, and another host thread may read a header (a free's or a
+ * settle's checks) while its heap rewrites it under the lock. PoolType is
+ * never part of a store here: other threads write it without the lock. */
+static inline uint32_t hdr_word(const struct ex_hdr *h)
+{
+    uint32_t w;
+    memcpy(&w, h, sizeof(w));
+    return w;
+}
 static inline unsigned hdr_size(const struct ex_hdr *h)
 {
-    return h->size | ((h->index & 2u) << 7);
+    uint32_t w = hdr_word(h);
+    return ((w >> 16) & 0xFFu) | ((w >> 1) & 0x100u);
 }
 static inline unsigned hdr_prev(const struct ex_hdr *h)
 {
-    return h->prev | ((h->index & 1u) << 8);
+    uint32_t w = hdr_word(h);
+    return (w & 0xFFu) | (w & 0x100u);
 }
 static inline void hdr_set_size(struct ex_hdr *h, unsigned units)
 {
-    h->size = (uint8_t)units;
-    h->index = (uint8_t)((h->index & ~2u) | ((units >> 7) & 2u));
+    uint16_t v = (uint16_t)(((h->index & ~2u) | ((units >> 7) & 2u)) | ((units & 0xFFu) << 8));
+    memcpy((uint8_t *)h + 1, &v, sizeof(v)); /* PoolIndex, BlockSize */
 }
 static inline void hdr_set_prev(struct ex_hdr *h, unsigned units)
 {
-    h->prev = (uint8_t)units;
-    h->index = (uint8_t)((h->index & ~1u) | ((units >> 8) & 1u));
+    uint16_t v = (uint16_t)((units & 0xFFu) | (((h->index & ~1u) | ((units >> 8) & 1u)) << 8));
+    memcpy((uint8_t *)h, &v, sizeof(v)); /* PreviousSize, PoolIndex */
 }
 static inline uint32_t hdr_cookie(const struct ex *ex, const void *h)
 {

@@ -9,6 +9,7 @@
  * in a thread-local (pool, cache) pair: like sys_current, it says which
  * machine's cache this thread owns.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,12 @@ __thread struct ex_attach ex_attached;
 
 void ex_pool_thread_attach(struct ex *ex, unsigned slot)
 {
-    if (slot >= ex_host_slots)
-        slot = ex_host_slots - 1;
+    if (slot >= ex_host_slots) {
+        /* Two threads on one cache would corrupt it: a caller's bug. */
+        fprintf(stderr, "wdmsim: ex_pool_thread_attach: slot %u, the pool has %u host slots\n",
+                slot, (unsigned)ex_host_slots);
+        abort();
+    }
     /* More distinct slots than ex_pool_host_threads declared: several
      * threads after all, and the page records need atomic updates. */
     unsigned slots = __atomic_or_fetch(&ex->mt_slots, 1u << slot, __ATOMIC_SEQ_CST);
