@@ -475,6 +475,10 @@ enum hal_irql_rule {
 struct hal_adapter *hal_enter(PDMA_ADAPTER p, enum hal_irql_rule rule, const char *routine);
 /* Runs an AdapterControl routine at DISPATCH_LEVEL and applies its result. */
 void hal_run_control(struct hal_chan_req *req, unsigned first, unsigned n, uint32_t gen);
+/* Registers [first, first + n) of a still hold an unflushed transfer:
+ * reports dma.free-while-mapped naming routine and returns true (packet.c). */
+bool hal_report_still_mapped(struct hal_adapter *a, unsigned first, unsigned n,
+                             const char *routine);
 /* Releases the adapter channel and starts the next queued request. */
 void hal_channel_release(struct hal_adapter *a);
 /* Decodes a MapRegisterBase of adapter a: run start, size, generation;

@@ -68,8 +68,24 @@ void hal_channel_release(struct hal_adapter *a)
     hal_run_control(next, (unsigned)first, next->n, gen);
 }
 
-static bool report_still_mapped(struct hal_adapter *a, unsigned first, unsigned n,
-                                const char *routine);
+/* Registers [first, first + n) still mapped: a missing flush, reported as
+ * dma.free-while-mapped naming `routine`. */
+bool hal_report_still_mapped(struct hal_adapter *a, unsigned first, unsigned n, const char *routine)
+{
+    for (unsigned i = first; i < first + n; i++) {
+        const struct hal_mapreg *r = &a->regs.reg[i];
+        if (r->state != hal_reg_mapped || !r->op_start)
+            continue;
+        const struct hal_mapop *o = &a->regs.op[i];
+        hal_violation(a->hal, &hal_rule_free_while_mapped, o->len, 0, 0,
+                      "%s while [%#lx, +%u) of MDL %p is still mapped %s: FlushAdapterBuffers "
+                      "missing",
+                      routine, (unsigned long)o->va, o->len, o->owner,
+                      hal_dir_name((enum hal_dir)r->dir));
+        return true;
+    }
+    return false;
+}
 
 void hal_run_control(struct hal_chan_req *req, unsigned first, unsigned n, uint32_t gen)
 {
@@ -95,7 +111,7 @@ void hal_run_control(struct hal_chan_req *req, unsigned first, unsigned n, uint3
          * here, as FreeAdapterChannel would be, not when the freed
          * registers are next used. The state stays as it was. */
         if (a->chan_regs &&
-            report_still_mapped(a, first, n, "AdapterControl returning DeallocateObject"))
+            hal_report_still_mapped(a, first, n, "AdapterControl returning DeallocateObject"))
             break;
         if (a->chan_regs) {
             a->chan_regs = false;
@@ -425,25 +441,6 @@ BOOLEAN NTAPI hal_op_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PV
     return TRUE;
 }
 
-/* Registers of the grant still mapped: a missing flush. */
-static bool report_still_mapped(struct hal_adapter *a, unsigned first, unsigned n,
-                                const char *routine)
-{
-    for (unsigned i = first; i < first + n; i++) {
-        const struct hal_mapreg *r = &a->regs.reg[i];
-        if (r->state != hal_reg_mapped || !r->op_start)
-            continue;
-        const struct hal_mapop *o = &a->regs.op[i];
-        hal_violation(a->hal, &hal_rule_free_while_mapped, o->len, 0, 0,
-                      "%s while [%#lx, +%u) of MDL %p is still mapped %s: FlushAdapterBuffers "
-                      "missing",
-                      routine, (unsigned long)o->va, o->len, o->owner,
-                      hal_dir_name((enum hal_dir)r->dir));
-        return true;
-    }
-    return false;
-}
-
 VOID NTAPI hal_op_free_map_registers(PDMA_ADAPTER DmaAdapter, PVOID MapRegisterBase,
                                      ULONG NumberOfMapRegisters)
 {
@@ -476,7 +473,7 @@ VOID NTAPI hal_op_free_map_registers(PDMA_ADAPTER DmaAdapter, PVOID MapRegisterB
                       "FreeAdapterChannel");
         return;
     }
-    if (report_still_mapped(a, first, n, "FreeMapRegisters"))
+    if (hal_report_still_mapped(a, first, n, "FreeMapRegisters"))
         return;
     hal_unmap(a, first, n, false, &sys->machine.ram);
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
@@ -497,7 +494,7 @@ VOID NTAPI hal_op_free_adapter_channel(PDMA_ADAPTER DmaAdapter)
     }
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
     if (a->chan_regs) {
-        if (report_still_mapped(a, a->chan_first, a->chan_n, "FreeAdapterChannel")) {
+        if (hal_report_still_mapped(a, a->chan_first, a->chan_n, "FreeAdapterChannel")) {
             ke_lower_irql(&sys->ke, old);
             return;
         }

@@ -226,25 +226,6 @@ NTSTATUS NTAPI hal_op_flush_adapter_buffers_ex(PDMA_ADAPTER DmaAdapter, PMDL Mdl
                : STATUS_INVALID_PARAMETER;
 }
 
-/* A transfer of the held grant not flushed yet: freeing its registers
- * would end the device's mapping under it (dma.free-while-mapped, as
- * FreeAdapterChannel and FreeMapRegisters report it in packet.c). */
-static bool grant_still_mapped(struct hal_adapter *a)
-{
-    for (unsigned i = a->chan_first; i < a->chan_first + a->chan_n; i++) {
-        const struct hal_mapreg *r = &a->regs.reg[i];
-        if (r->state != hal_reg_mapped || !r->op_start)
-            continue;
-        const struct hal_mapop *o = &a->regs.op[i];
-        hal_violation(a->hal, &hal_rule_free_while_mapped, o->len, 0, 0,
-                      "FreeAdapterObject(DeallocateObject) while [%#lx, +%u) of MDL %p is still "
-                      "mapped %s: FlushAdapterBuffersEx missing",
-                      (unsigned long)o->va, o->len, o->owner, hal_dir_name((enum hal_dir)r->dir));
-        return true;
-    }
-    return false;
-}
-
 VOID NTAPI hal_op_free_adapter_object(PDMA_ADAPTER DmaAdapter,
                                       IO_ALLOCATION_ACTION AllocationAction)
 {
@@ -259,7 +240,9 @@ VOID NTAPI hal_op_free_adapter_object(PDMA_ADAPTER DmaAdapter,
     }
     struct sys *sys = sys_get();
     uint8_t old = ke_raise_irql(&sys->ke, DISPATCH_LEVEL);
-    if (AllocationAction == DeallocateObject && a->chan_regs && grant_still_mapped(a)) {
+    if (AllocationAction == DeallocateObject && a->chan_regs &&
+        hal_report_still_mapped(a, a->chan_first, a->chan_n,
+                                "FreeAdapterObject(DeallocateObject)")) {
         ke_lower_irql(&sys->ke, old); /* state unchanged, as FreeAdapterChannel leaves it */
         return;
     }
