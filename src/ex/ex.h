@@ -207,9 +207,9 @@ struct ex {
      * each live block. */
     uint8_t *meta;
     unsigned meta_shift;
-    bool mt;       /* several host threads: page bits and pmeta change atomically */
-    bool mt_fixed; /* ex_pool_host_threads said how many */
-    unsigned mt_declared, mt_slots; /* how many it said; host slots attached since */
+    bool mt; /* several host threads: page bits and pmeta change atomically */
+    /* ex_pool_host_threads' n (0: never called); host slots attached since */
+    unsigned mt_declared, mt_slots;
 
     struct ex_lock big_lock;
     struct ex_big *big; /* open addressing on the page number */

@@ -29,7 +29,7 @@ void ex_pool_thread_attach(struct ex *ex, unsigned slot)
     /* More distinct slots than ex_pool_host_threads declared: several
      * threads after all, and the page records need atomic updates. */
     unsigned slots = __atomic_or_fetch(&ex->mt_slots, 1u << slot, __ATOMIC_SEQ_CST);
-    if (!ex->mt_fixed || (unsigned)__builtin_popcount(slots) > ex->mt_declared)
+    if ((unsigned)__builtin_popcount(slots) > ex->mt_declared) /* 0: never declared */
         __atomic_store_n(&ex->mt, true, __ATOMIC_SEQ_CST);
     ex_attached.ex = ex;
     ex_attached.cache = &ex->caches[ex->sys->ke.nprocessors + slot];
@@ -38,7 +38,6 @@ void ex_pool_thread_attach(struct ex *ex, unsigned slot)
 void ex_pool_host_threads(struct ex *ex, unsigned n)
 {
     ex->mt = n > 1;
-    ex->mt_fixed = true;
     ex->mt_declared = n;
     ex->mt_slots = 0;
 }
