@@ -201,8 +201,6 @@ bool hal_mapreg_view(const struct hal_mapreg_file *f, unsigned r, struct hal_map
 /* Rewrites the direct operation at first as ordinary per-page registers
  * (state mapped, written carried over): what every reader of reg[] needs. */
 void hal_mapreg_expand(struct hal_mapreg_file *f, unsigned first);
-/* Expands every direct operation with a register in [first, first + n). */
-void hal_mapreg_expand_range(struct hal_mapreg_file *f, unsigned first, unsigned n);
 /* Fills runs[].reg of the direct operation op (one pass over its runs),
  * once: the build leaves it out, so that it writes nothing per element
  * beyond what the element itself needs. */

@@ -136,15 +136,6 @@ void hal_mapreg_expand(struct hal_mapreg_file *f, unsigned first)
         f->last_direct = false;
 }
 
-void hal_mapreg_expand_range(struct hal_mapreg_file *f, unsigned first, unsigned n)
-{
-    for (unsigned i = f->ndirect; i-- > 0;) {
-        unsigned s = f->direct[i];
-        if (s < first + n && first < s + f->op[s].regs)
-            hal_mapreg_expand(f, s);
-    }
-}
-
 unsigned hal_mapreg_run_of(struct hal_mapreg_file *f, unsigned op, unsigned r)
 {
     if (!f->op[op].run_regs)

@@ -321,7 +321,8 @@ static void test_lookup_mixed(void **state)
     hal_mapreg_free(&f, 4, 2);
     assert_int_equal(hal_mapreg_lookup(&f, 0x500), -1);
     assert_int_equal(f.nmapped, 4);
-    hal_mapreg_expand_range(&f, 0, 16);
+    while (f.ndirect) /* what a bus fault does, for every list left */
+        hal_mapreg_expand(&f, f.direct[f.ndirect - 1]);
     assert_int_equal(f.ndirect, 0);
     assert_int_equal(f.reg[2].target, 0x300);
     assert_int_equal(hal_mapreg_lookup(&f, 0x300), 2);
