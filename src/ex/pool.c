@@ -554,7 +554,7 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
      * page before, which may be another kind's or not mapped. */
     if (((uintptr_t)p & (ex_unit - 1)) || ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
         h->cookie != hdr_cookie(ex, h) || (h->type & (ex_hdr_busy | ex_hdr_pad)) != ex_hdr_busy) {
-        if (!(h = ex_small_header(ex, p, "ExFreePool")))
+        if (!(h = ex_small_header(ex, p)))
             return;
     }
     if (!ex_hdr_live(ex, h)) {

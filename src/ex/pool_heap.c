@@ -703,9 +703,8 @@ static struct ex_hdr *classify_slow(struct ex *ex, void *p)
     return NULL;
 }
 
-__attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine)
+__attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p)
 {
-    (void)routine;
     if ((uintptr_t)p & (ex_unit - 1))
         return classify_slow(ex, p);
     struct ex_hdr *h = (struct ex_hdr *)p - 1;

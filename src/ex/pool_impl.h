@@ -313,8 +313,9 @@ __attribute__((ms_abi)) void ex_cache_settle(struct ex *ex, struct ex_cache *c);
 int ex_heap_init(struct ex *ex);
 void ex_heap_fini(struct ex *ex);
 void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, uint64_t *occupied);
-/* Checks and frees; fires the free rules itself. Returns occupied bytes. */
-__attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p, const char *routine);
+/* The header of the block p starts, found by the full checks when the one
+ * before p did not pass; NULL when a rule fired (it reports itself). */
+__attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p);
 uint64_t ex_small_occupied(const struct ex_hdr *h);
 /* Maps n new pool pages of kind (contiguous frames when it can). */
 void *ex_pages_map(struct ex *ex, enum ex_kind kind, uint64_t n);
