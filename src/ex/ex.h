@@ -53,7 +53,7 @@ enum {
     ex_max_page_units = 512,      /* 8 KiB pages */
     ex_max_owners = 64,           /* drivers with their own counters; 0 = kernel */
     ex_tag_slots = 512,           /* per-cache tag table */
-    ex_pend_max = 32,             /* frees checked but not yet sorted (pool_heap.c) */
+    ex_pend_max = 32,             /* frees counted but not yet parked (pool_heap.c) */
     ex_host_slots = 8,            /* caches for attached host threads (pool_init.c) */
     ex_heaps = 1 + ex_host_slots, /* heap 0: the processors'; then one per host slot */
 };
@@ -87,30 +87,43 @@ struct ex_cache {
     uint32_t tag_ok;          /* last tag that passed the tag rules */
     int64_t owner_blocks[ex_max_owners];
     int64_t owner_bytes[ex_max_owners];
-    /* Blocks freed (checked against the page record, not live any more)
-     * whose sorting into kind[] and whose counters wait for the next
-     * batch: ex_cache_settle. Each is its header with its page's kind in
-     * the low bits (pool_impl.h: ex_pend_make). */
+    /* Blocks freed (counted, not live any more) whose parking on kind[]
+     * waits for the next batch, so that their lines, prefetched by the
+     * free, have arrived when the list links are written: ex_cache_park.
+     * Each is its header with its page's kind in the low bits and its unit
+     * count in the top 16 (pool_impl.h: ex_pend_make). */
     unsigned npend;
-    void *pend[ex_pend_max];
-    /* where each was freed: a corrupt header found by the settle, in some
-     * later free, names the free that parked it */
-    void *pend_site[ex_pend_max];
-    uint8_t heap; /* the heaps (ex->heaps[heap]) its refills take from */
+    uint64_t pend[ex_pend_max];
+    void *pend_site[ex_pend_max]; /* where each was freed */
+    uint8_t heap;                 /* the heaps (ex->heaps[heap]) its refills take from */
 };
 
-/* Per small-pool page, host side (a driver cannot scribble on it): how
- * many blocks are live, and the tag they share. tag is set by the first
- * block that goes live in an empty page; other counts the live blocks
- * whose tag differs. While other is 0 a free can check its tag without
- * reading the block's header (pool.c). */
-union ex_pmeta {
-    uint64_t v;
-    struct {
-        uint32_t tag;
-        uint16_t live, other;
-    } f;
+/* Per small-pool page, host side (a driver cannot scribble on it), 32
+ * bytes: every free reads its page's. live counts the live blocks. While
+ * bits is 0 the first live of them are listed, in no order: unit[i] is
+ * the unit of a header, units[i] its block's size, so that a free need
+ * not read the block's header; a page that needs more than
+ * ex_prec_list entries (or has 8 KiB pages, whose units do not fit a
+ * byte) switches to its bitmap in ex->meta (one bit per unit, set at each
+ * live header) until it is empty again, and its frees read the headers.
+ * tag and owner are set by the first block that goes live in an empty
+ * page; other counts the live blocks whose tag or owner differ. While
+ * other is 0 a free knows both without the header (pool.c). lock is held
+ * while the record and the bitmap change when several host threads use
+ * the pool (ex->mt). */
+enum { ex_prec_list = 11 };
+struct ex_prec {
+    uint32_t tag;
+    uint8_t owner;
+    uint8_t other;
+    uint8_t live;
+    uint8_t lock;
+    uint8_t bits;
+    uint8_t unit[ex_prec_list];
+    uint8_t units[ex_prec_list];
+    uint8_t spare;
 };
+_Static_assert(sizeof(struct ex_prec) == 32, "two page records per cache line");
 
 /* A central heap of one kind of pool. Fields under lock but remote. Each
  * host slot has its own heaps and the processors share heap 0: a page is
@@ -201,13 +214,17 @@ struct ex {
 
     uint8_t *page_map; /* per system page: enum ex_pm */
     uint64_t page_map_len, pm_lo, pm_hi;
-    /* Small-pool pages, host side: per page one aligned record of
-     * 1 << meta_shift bytes (one cache line with 4 KiB pages): its
-     * union ex_pmeta, then one bit per 16-byte unit, set at the header of
-     * each live block. */
+    /* Small-pool pages, host side: per page a struct ex_prec (prec), and
+     * one record of 1 << meta_shift bytes (meta): one bit per 16-byte
+     * unit, set at the header of each live block while the page has more
+     * than its record lists (struct ex_prec: bits), and in its last byte
+     * the heap that owns the page. prec_cap: ex_prec_list with 4 KiB
+     * pages, 0 with 8 KiB (units above 255). */
+    struct ex_prec *prec;
+    unsigned prec_cap;
     uint8_t *meta;
     unsigned meta_shift;
-    bool mt; /* several host threads: page bits and pmeta change atomically */
+    bool mt; /* several host threads: page records change under their lock */
     /* ex_pool_host_threads' n (0: never called); host slots attached since */
     unsigned mt_declared, mt_slots;
 
@@ -280,11 +297,12 @@ uint64_t ex_pool_block_bytes(struct ex *ex, const void *p);
  * beyond a few back to mm. Only while no other host thread uses the pool
  * (it empties every processor's cache). */
 void ex_pool_trim(struct ex *ex);
-/* Sorts every cache's pending frees and counts them: the driver counters
- * are exact after it (the tag counters' readers count pending frees
- * without it). A corrupt pending header stops the machine: call inside
- * the machine (ke_call), with no host thread in the pool. */
-void ex_pool_settle(struct ex *ex);
+/* Checks the headers of every parked block (the fast free parks a block
+ * without reading its header; a corrupt one is otherwise found when the
+ * block is handed out again or coalesced): a driver that unloads has its
+ * overruns reported. A corrupt header stops the machine: call inside the
+ * machine (ke_call), with no host thread in the pool. */
+void ex_pool_check_parked(struct ex *ex);
 /* Pages the pool holds now (small, big, special). */
 uint64_t ex_pool_pages(const struct ex *ex);
 

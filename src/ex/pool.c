@@ -288,17 +288,17 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
         return NULL;
     unsigned u = ex->unit_class[1 + (bytes + ex_unit - 1) / ex_unit];
     struct ex_cache_kind *ck = &c->kind[kind];
-    if (!ck->head[u])
-        return NULL;
+    bool bad = false;
+    struct ex_hdr *h = ex_cache_take(ex, ck, kind, u, &bad);
+    if (!h)
+        return NULL; /* empty, or bad: the full path reports it */
     uint16_t owner = ex_owner_of(ex, caller);
-    struct ex_hdr *h = ex_cache_pop(ck, u);
-    unsigned hu = hdr_size(h);
     h->type = (uint8_t)(ex_hdr_busy | kind);
     h->tag = tag;
     h->owner = owner;
-    h->slack = (uint16_t)((hu - 1) * ex_unit - bytes);
-    ex_mark_live(ex, h, tag);
-    ex_track_fast(ex, c, tag, kind, owner, (int64_t)hu * ex_unit, true);
+    h->slack = (uint16_t)((u - 1) * ex_unit - bytes);
+    ex_mark_live(ex, h, u, tag, owner);
+    ex_track_fast(ex, c, tag, kind, owner, (int64_t)u * ex_unit, true);
     if (sys->vf.options & vf_opt_pool_tracking)
         fill_block(h + 1, ex->fill, bytes);
     return h + 1;
@@ -546,7 +546,7 @@ static __attribute__((ms_abi, noinline)) void pool_free_other(struct sys *sys, v
  * tags, a cache-aligned block), or the fast path leaves it to the full
  * checks (IRQL, live lookaside lists, tracing). */
 static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, void *p,
-                                                              uint32_t tag)
+                                                              uint32_t tag, void *caller)
 {
     struct ex *ex = &sys->ex;
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
@@ -558,8 +558,8 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
             return;
     }
     if (!ex_hdr_live(ex, h)) {
-        /* Its header still says busy: freed lately, waiting in a cache's
-         * pending batch. */
+        /* its header may still say busy: the fast free parks a block
+         * without reading it */
         vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
                 "the pool block at %p was already freed", p);
         return;
@@ -581,36 +581,40 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
      * when no list is live. */
     if (ex->lookaside.count)
         check_lookasides(sys, p, (uint64_t)(u - 1) * ex_unit - h->slack);
+    if (!ex_unmark(ex, h)) {
+        vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
+                "the pool block at %p was freed twice at once", p);
+        return;
+    }
     /* A cache-aligned block's pad header stays in the freed body with its
      * cookie: a later free or ex_pool_block_bytes of that address would
      * take it for a live pad and follow its prev field, by then
      * overwritten by the cache's list link, into another block. */
     if ((struct ex_hdr *)p != h + 1)
         ((struct ex_hdr *)p - 1)->cookie = ~hdr_cookie(ex, (struct ex_hdr *)p - 1);
-    ex_unmark(ex, h);
     struct ex_cache *c = ex_cache_get(ex);
     ex_track_fast(ex, c, h->tag, kind, h->owner, (int64_t)u * ex_unit, false);
-    ex_cache_push(ex, &c->kind[kind], kind, h, u);
+    ex_cache_push(ex, &c->kind[kind], kind, h, u, caller);
 }
 
 /* Inlined into each ms_abi entry point: see alloc_fast on what it calls.
  * Reading a block's header is a cache and TLB miss when the block was not
  * touched lately (most frees of long-lived blocks), and the CPU cannot
  * retire past it. So with the verifier's pool tracking off, the common
- * path does not touch the block: the page record (host side, dense, on
- * huge pages) says whether p is a live block's start and, while all live
- * blocks of its page share one tag, which tag it has. Double free, wrong
- * tag, bad and mid-block addresses are still reported by this call; the
- * block waits in the cache's pending batch, whose headers ex_cache_settle
- * reads together (the misses overlap), checks, sorts and counts. A header
- * an overrun destroyed is then reported up to ex_pend_max - 1 frees later
- * (Windows, too, finds such headers when it next walks them). With pool
- * tracking on (verifier standard) every free reads and checks its header
- * at once. Paged pool takes the full path too: a settle may run at
- * DISPATCH_LEVEL, where reading a trimmed paged block's header would be
- * the driver's page fault at raised IRQL. caller (the entry point's return
- * address) stays with a pending block: a header found corrupt by a later
- * settle is reported inside someone else's free, so the report names it. */
+ * path does not read the block: the page record (host side, 32 bytes a
+ * page) says whether p is a live block's start and, while all live blocks
+ * of its page share one tag and driver, which they are, and the block's
+ * size. Double free, wrong tag, bad and mid-block addresses are reported
+ * and counted by this call. The block waits in the cache's pending batch
+ * while its line, prefetched here, arrives: a store to it now would hold
+ * up every later store until the miss is served. The batch parks it on
+ * its list. Its header is checked when it is handed out again or
+ * coalesced (ex_parked_ok): a
+ * header an overrun destroyed is reported then, as Windows finds such
+ * headers when it next walks them, and the report names this call, whose
+ * return address the parked body keeps. With pool tracking on (verifier
+ * standard) every free reads and checks its header at once. Paged pool
+ * takes the full path too. */
 static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag, void *caller)
 {
     struct sys *sys = sys_get();
@@ -628,20 +632,24 @@ static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t ta
     }
     enum ex_kind kind = (enum ex_kind)(pm - ex_pm_small);
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
-    if (__builtin_expect(
-            ((uintptr_t)p & (ex_unit - 1)) || ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
-                kind == ex_kind_paged || ke_irql(&sys->ke) > DISPATCH_LEVEL ||
-                ex->lookaside.count || sys->ke.trace.observe ||
-                (sys->vf.options & vf_opt_pool_tracking) || !ex_unmark_fast(ex, idx, h, tag),
-            0)) {
-        pool_free_small(sys, p, tag);
+    struct ex_freed f;
+    if (__builtin_expect(((uintptr_t)p & (ex_unit - 1)) ||
+                             ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
+                             kind == ex_kind_paged || ke_irql(&sys->ke) > DISPATCH_LEVEL ||
+                             ex->lookaside.count || sys->ke.trace.observe ||
+                             (sys->vf.options & vf_opt_pool_tracking) ||
+                             !ex_unmark_fast(ex, idx, h, tag, kind, &f),
+                         0)) {
+        pool_free_small(sys, p, tag, caller);
         return;
     }
     struct ex_cache *c = ex_cache_get(ex);
-    c->pend[c->npend] = ex_pend_make(h, kind);
+    ex_track_fast(ex, c, f.tag, kind, (uint16_t)f.owner, (int64_t)f.units * ex_unit, false);
+    __builtin_prefetch(h + 1, 1);
+    c->pend[c->npend] = ex_pend_make(h, kind, f.units);
     c->pend_site[c->npend] = caller;
     if (__builtin_expect(++c->npend == ex_pend_max, 0))
-        ex_cache_settle(ex, c);
+        ex_cache_park(ex, c);
 }
 
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)

@@ -31,12 +31,12 @@
  *   alloc: cache list -> depot batch -> free lists (best fit, split) -> new page
  * Invariants: a block's type is 0 iff it is on a heap free list or is a
  * wholly free page on the empty list; parked blocks (cache or depot) are
- * ex_hdr_cached and count as allocated for coalescing; a block is live iff
- * its page record's bit is set (ex.h: ex->meta), so a pending free (bit
- * clear, header still busy until ex_cache_settle) is neither live nor
- * coalesced; only the heap that owns a page (its record's last byte) carves
- * it or coalesces in it, under its lock; blocks on a remote stack are
- * ex_hdr_cached; every header of a block carries the cookie of its address
+ * busy (a free parked them) or ex_hdr_cached (a refill did) and count as
+ * allocated for coalescing, and their headers
+ * are checked when they leave (ex_parked_ok, heap_neighbours_ok); a block
+ * is live iff its page record lists it (ex.h: struct ex_prec); only the heap that owns a page (its
+ * record's last byte) carves it or coalesces in it, under its lock; blocks on a remote stack are
+ * parked; every header of a block carries the cookie of its address
  * (a freed cache-aligned block's pad header does not: pool.c); next
  * block's prev == this block's size (heap_give checks it before it
  * coalesces); a depot batch of u units holds batch_size(u) blocks.
@@ -179,7 +179,7 @@ static void hdr_init(struct ex *ex, struct ex_hdr *h, unsigned prev, unsigned si
 {
     h->index = 0;
     hdr_set_prev(h, prev);
-    hdr_set_size(h, size);
+    hdr_set_size(ex, h, size);
     h->type = type;
     h->tag = 0;
     h->owner = 0;
@@ -266,7 +266,7 @@ static void heap_drain_remote(struct ex *ex, struct ex_heap *hp)
     }
 }
 
-/* hp->lock held: h (parked, ex_hdr_cached) goes back to the free lists of
+/* hp->lock held: h (parked) goes back to the free lists of
  * the heap that owns its page, which is hp or another host slot's: then it
  * waits on that heap's remote stack, since only the owner coalesces (under
  * its lock) and taking a second lock here could deadlock. */
@@ -318,7 +318,7 @@ static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap
         if (!last_in_page(ex, rest))
             hdr_set_prev(HDR_AT(rest, k - u), (unsigned)k - u);
         fl_push(hp, rest, (unsigned)k - u);
-        hdr_set_size(h, u);
+        hdr_set_size(ex, h, u);
     }
     return h;
 }
@@ -333,8 +333,10 @@ static bool heap_neighbours_ok(struct ex *ex, struct ex_heap *hp, struct ex_hdr 
     unsigned u = hdr_size(h), unit = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
     const struct ex_hdr *p = (const struct ex_hdr *)((uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
     const struct ex_hdr *n = last_in_page(ex, h) ? NULL : HDR_AT(h, u);
-    /* prev within the page before p is read (ex_hdr_sane checked it at the free) */
-    if (hdr_prev(h) - 1 < unit && p->cookie == hdr_cookie(ex, p) && hdr_size(p) == hdr_prev(h) &&
+    /* h's own header was not read when it was parked; prev within the
+     * page before p is read */
+    if (h->cookie == hdr_cookie(ex, h) && ex_hdr_fits(ex, h) && hdr_prev(h) - 1 < unit &&
+        p->cookie == hdr_cookie(ex, p) && hdr_size(p) == hdr_prev(h) &&
         (!n || (n->cookie == hdr_cookie(ex, n) && hdr_prev(n) == u)))
         return true;
     ex_unlock(&hp->lock);
@@ -367,7 +369,7 @@ static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
         h->cookie = ~hdr_cookie(ex, h);
         h = p;
     }
-    hdr_set_size(h, u);
+    hdr_set_size(ex, h, u);
     h->type = 0;
     h->tag = 0;
     if (!last_in_page(ex, h))
@@ -447,20 +449,25 @@ static inline void **batch_link(struct ex_hdr *first)
 /* The cache's list of u units is empty: a batch from the depot if there is
  * one (no split), else blocks from the free lists. Returns one block,
  * taken; NULL when there is no memory. */
-struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsigned u)
+bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsigned u,
+                     struct ex_hdr **out)
 {
     struct ex_cache_kind *ck = &c->kind[kind];
     struct ex_heap *hp = &ex->heaps[c->heap][kind];
+    *out = NULL;
     ex_lock(&hp->lock);
     struct ex_hdr *h = hp->depot[u];
     if (h) {
+        /* parked by some cache without a look at their headers: they are
+         * taken from the list, which checks them */
         unsigned n = batch_size(ex, u);
         hp->depot[u] = *batch_link(h);
         hp->depot_bytes -= (uint64_t)n * u * ex_unit;
         ex_unlock(&hp->lock);
-        ck->head[u] = *(void **)(h + 1);
-        ck->count[u] = (uint16_t)(n - 1);
-        return h;
+        *batch_link(h) = NULL; /* no free's site */
+        ck->head[u] = h;
+        ck->count[u] = (uint16_t)n;
+        return true;
     }
     unsigned batch = cache_limit(ex, u) / 2;
     struct ex_hdr *first = heap_take(ex, kind, hp, u);
@@ -473,13 +480,16 @@ struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind k
         if (!h)
             break;
         unsigned hu = hdr_size(h);
+        void **body = (void **)(h + 1);
         h->type = (uint8_t)(ex_hdr_cached | kind);
-        *(void **)(h + 1) = ck->head[hu];
+        body[0] = ck->head[hu];
+        body[1] = NULL;
         ck->head[hu] = h;
         ck->count[hu]++;
     }
     ex_unlock(&hp->lock);
-    return first;
+    *out = first;
+    return first != NULL;
 }
 
 /* Gives the cache's whole list of u units to the free lists (coalescing),
@@ -543,15 +553,26 @@ void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, 
         u += 3; /* room to move the body to the next 64-byte line */
     u = ex->unit_class[u];
     struct ex_cache_kind *ck = &c->kind[r->kind];
-    struct ex_hdr *h = ex_cache_pop(ck, u);
-    if (!h && !(h = ex_cache_refill(ex, c, r->kind, u)))
-        return NULL;
+    struct ex_hdr *h;
+    for (;;) {
+        bool bad = false;
+        if ((h = ex_cache_take(ex, ck, r->kind, u, &bad)))
+            break;
+        if (bad) {
+            ex_parked_corrupt(ex, ck, r->kind, u);
+            continue;
+        }
+        if (!ex_cache_refill(ex, c, r->kind, u, &h))
+            return NULL;
+        if (h)
+            break;
+    }
     unsigned hu = hdr_size(h);
     h->type = (uint8_t)(ex_hdr_busy | r->kind | (r->quota ? ex_hdr_quota : 0));
     h->tag = r->tag;
     h->owner = r->owner;
     h->slack = (uint16_t)((hu - 1) * ex_unit - r->bytes);
-    ex_mark_live(ex, h, r->tag);
+    ex_mark_live(ex, h, hu, r->tag, r->owner);
     *occupied = (uint64_t)hu * ex_unit;
     uint8_t *p = (uint8_t *)(h + 1);
     if (r->cache_aligned && ((uintptr_t)p & 63)) {
@@ -571,43 +592,84 @@ uint64_t ex_small_occupied(const struct ex_hdr *h)
     return (uint64_t)hdr_size(h) * ex_unit;
 }
 
-/* The pending frees were checked against the page bits when they were
- * made; their headers were not read then. Now they are (prefetched as a
- * batch, so the misses overlap): a header that is not a live block's any
- * more was overwritten since its block was allocated (an overrun of the
- * block before it), which stops as BAD_POOL_HEADER here, as Windows finds
- * such headers when it next walks them. */
-__attribute__((ms_abi)) void ex_cache_settle(struct ex *ex, struct ex_cache *c)
+static void parked_report(struct ex *ex, struct ex_hdr *h, unsigned kind, unsigned u, void *site)
+{
+    /* This stop comes in a later call, maybe another driver's: the text
+     * names the free that parked the block. */
+    struct io_driver *d = site ? io_driver_by_address(&ex->sys->io, (uintptr_t)site) : NULL;
+    vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h,
+            (uint64_t)(uintptr_t)HDR_AT(h, hdr_size(h)), 0,
+            "the pool header at %p of a block freed earlier (by the call at %p%s%s) is corrupt "
+            "(type %#x, %u units, previous %u; parked as %s, %u units): a block before it was "
+            "overrun",
+            (void *)h, site, d ? " in " : "", d ? d->service : "", h->type, hdr_size(h),
+            hdr_prev(h), kind == ex_kind_paged ? "paged" : "nonpaged", u);
+}
+
+__attribute__((ms_abi)) void ex_parked_corrupt(struct ex *ex, struct ex_cache_kind *ck,
+                                               unsigned kind, unsigned u)
+{
+    struct ex_hdr *h = ck->head[u];
+    ck->head[u] = NULL; /* the blocks on it stay out of the pool */
+    ck->count[u] = 0;
+    parked_report(ex, h, kind, u, ((void **)(h + 1))[1]);
+}
+
+__attribute__((ms_abi)) void ex_cache_park(struct ex *ex, struct ex_cache *c)
 {
     unsigned n = c->npend;
     c->npend = 0;
-    for (unsigned i = 0; i < n; i++)
-        __builtin_prefetch(ex_pend_hdr(c->pend[i]));
     for (unsigned i = 0; i < n; i++) {
-        struct ex_hdr *h = ex_pend_hdr(c->pend[i]);
-        if (__builtin_expect(!ex_pend_hdr_ok(ex, c->pend[i]), 0)) {
-            /* This stop comes in a later free, maybe another driver's: the
-             * text names the free that parked the block. */
-            struct io_driver *d = io_driver_by_address(&ex->sys->io, (uintptr_t)c->pend_site[i]);
-            vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h,
-                    (uint64_t)(uintptr_t)HDR_AT(h, hdr_size(h)), 0,
-                    "the pool header at %p of a block freed lately (by the call at %p%s%s) is "
-                    "corrupt: a block before it was overrun",
-                    (void *)h, c->pend_site[i], d ? " in " : "", d ? d->service : "");
-            continue; /* the block stays out of the pool */
-        }
-        enum ex_kind kind = h->type & ex_hdr_kind;
-        unsigned u = hdr_size(h);
-        ex_track_fast(ex, c, h->tag, kind, h->owner, (int64_t)u * ex_unit, false);
-        ex_cache_push(ex, &c->kind[kind], kind, h, u);
+        uint64_t e = c->pend[i];
+        unsigned kind = (unsigned)(e & ex_hdr_kind);
+        ex_cache_push(ex, &c->kind[kind], (enum ex_kind)kind, ex_pend_hdr(e), (unsigned)(e >> 48),
+                      c->pend_site[i]);
     }
 }
 
-void ex_pool_settle(struct ex *ex)
+static void park_all(struct ex *ex)
 {
     for (unsigned i = 0; i < ex->ncaches; i++)
         if (ex->caches[i].npend)
-            ex_cache_settle(ex, &ex->caches[i]);
+            ex_cache_park(ex, &ex->caches[i]);
+}
+
+/* The chain from *head of blocks of u units; a corrupt one cuts it there.
+ * A depot batch's first block keeps the batch link where others keep the
+ * site of their free. */
+static bool check_chain(struct ex *ex, void **head, unsigned kind, unsigned u, bool batch)
+{
+    for (void **link = head; *link; link = (void **)((struct ex_hdr *)*link + 1)) {
+        struct ex_hdr *h = *link;
+        if (!ex_parked_ok(ex, h, kind, u, *(void **)(h + 1))) {
+            *link = NULL;
+            parked_report(ex, h, kind, u, batch && link == head ? NULL : ((void **)(h + 1))[1]);
+            return false;
+        }
+    }
+    return true;
+}
+
+void ex_pool_check_parked(struct ex *ex)
+{
+    park_all(ex);
+    for (unsigned k = 0; k < ex_kind_count; k++) {
+        for (unsigned u = 2; u < ex_max_page_units; u++) {
+            for (unsigned i = 0; i < ex->ncaches; i++) {
+                struct ex_cache_kind *ck = &ex->caches[i].kind[k];
+                if (ck->count[u] && !check_chain(ex, &ck->head[u], k, u, false))
+                    ck->count[u] = 0; /* what is left is never handed out */
+            }
+            for (unsigned i = 0; i < ex_heaps; i++) {
+                struct ex_heap *hp = &ex->heaps[i][k];
+                for (struct ex_hdr *b = hp->depot[u]; b; b = *batch_link(b)) {
+                    void *first = b;
+                    if (!check_chain(ex, &first, k, u, true))
+                        return;
+                }
+            }
+        }
+    }
 }
 
 /* hp->lock held. A batch may hold blocks of other heaps' pages: heap_put. */
@@ -630,7 +692,7 @@ static void depot_consolidate(struct ex *ex, struct ex_heap *hp)
 
 void ex_pool_trim(struct ex *ex)
 {
-    ex_pool_settle(ex);
+    park_all(ex);
     for (unsigned i = 0; i < ex->ncaches; i++)
         for (int k = 0; k < ex_kind_count; k++)
             for (unsigned u = 0; u < ex_max_page_units; u++)
@@ -683,7 +745,7 @@ static struct ex_hdr *classify_slow(struct ex *ex, void *p)
         }
         uint8_t *lo = (uint8_t *)h, *hi = (uint8_t *)HDR_AT(h, u);
         if ((uint8_t *)p >= lo && (uint8_t *)p < hi) {
-            /* busy but not live: freed, waiting in a pending batch */
+            /* busy but not live: being freed by another thread */
             if (h->type == 0 || (h->type & ex_hdr_cached) || !ex_hdr_live(ex, h)) {
                 vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
                         "%p is inside a pool block that is already free", p);
@@ -757,6 +819,15 @@ void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *
     }
 }
 
+__attribute__((ms_abi)) void ex_prec_to_bits(struct ex *ex, uint64_t idx, struct ex_prec *r)
+{
+    uint64_t *w = (uint64_t *)(ex->meta + (idx << ex->meta_shift));
+    memset(w, 0, ex->page_units / 8);
+    for (unsigned i = 0; i < r->live; i++)
+        w[r->unit[i] >> 6] |= 1ULL << (r->unit[i] & 63);
+    r->bits = 1;
+}
+
 int ex_heap_init(struct ex *ex)
 {
     ex->page_map_len = ex->sys->mm.system.npages;
@@ -767,15 +838,24 @@ int ex_heap_init(struct ex *ex)
     ex->page_map = m;
     ex->pm_lo = UINT64_MAX; /* no page yet: [pm_lo, pm_hi) empty */
     ex->pm_hi = 0;
-    /* pmeta + bits: 40 bytes with 4 KiB pages, 72 with 8 KiB */
-    ex->meta_shift = ex->page_units > 256 ? 7 : 6;
-    size_t bytes = ex->page_map_len << ex->meta_shift;
+    /* Every free reads its page's record, on huge pages to keep those
+     * reads off the TLB's back (the blocks themselves are spread over the
+     * pool). A list of live units needs them to fit a byte. */
+    ex->prec_cap = ex->page_units <= 256 ? ex_prec_list : 0;
+    size_t bytes = ex->page_map_len * sizeof(struct ex_prec);
     m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
              0);
     if (m == MAP_FAILED)
         return -1;
-    /* Every free reads its page's record: huge pages keep those reads off
-     * the TLB's back (the blocks themselves are spread over the pool). */
+    madvise(m, bytes, MADV_HUGEPAGE);
+    ex->prec = m;
+    /* bitmap + owner byte: 33 bytes with 4 KiB pages, 65 with 8 KiB */
+    ex->meta_shift = ex->page_units > 256 ? 7 : 6;
+    bytes = ex->page_map_len << ex->meta_shift;
+    m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+             0);
+    if (m == MAP_FAILED)
+        return -1;
     madvise(m, bytes, MADV_HUGEPAGE);
     ex->meta = m;
     return 0;
@@ -785,8 +865,11 @@ void ex_heap_fini(struct ex *ex)
 {
     if (ex->page_map)
         munmap(ex->page_map, ex->page_map_len);
+    if (ex->prec)
+        munmap(ex->prec, ex->page_map_len * sizeof(struct ex_prec));
     if (ex->meta)
         munmap(ex->meta, ex->page_map_len << ex->meta_shift);
     ex->page_map = NULL;
+    ex->prec = NULL;
     ex->meta = NULL;
 }

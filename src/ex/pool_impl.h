@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <emmintrin.h>
 #include <string.h>
 
 #include "ex/ex.h"
@@ -80,21 +81,48 @@ static inline unsigned hdr_prev(const struct ex_hdr *h)
     uint32_t w = hdr_word(h);
     return (w & 0xFFu) | (w & 0x100u);
 }
-static inline void hdr_set_size(struct ex_hdr *h, unsigned units)
+/* The cookie of a header at h of units: its address's hash, and the size,
+ * so that one compare checks both (an overrun that rewrites BlockSize or
+ * PoolIndex and stops short of the cookie changes what the cookie should
+ * be). units * 0x10001 stays below bit 26, and its complement (what an
+ * invalidated header holds, ~cookie) has bit 31 set: no size's cookie is
+ * another's complement. */
+static inline uint32_t hdr_cookie_of(const struct ex *ex, const void *h, unsigned units)
+{
+    return ((uint32_t)(((uintptr_t)h >> 4) * 0x9E3779B1u) ^ ex->secret) ^ (units * 0x10001u);
+}
+static inline uint32_t hdr_cookie(const struct ex *ex, const struct ex_hdr *h)
+{
+    return hdr_cookie_of(ex, h, hdr_size(h));
+}
+/* The cookie follows: a header's size changes only while its block is
+ * free or parked, under its heap's lock. */
+static inline void hdr_set_size(const struct ex *ex, struct ex_hdr *h, unsigned units)
 {
     uint16_t v = (uint16_t)(((h->index & ~2u) | ((units >> 7) & 2u)) | ((units & 0xFFu) << 8));
     memcpy((uint8_t *)h + 1, &v, sizeof(v)); /* PoolIndex, BlockSize */
+    h->cookie = hdr_cookie_of(ex, h, units);
 }
 static inline void hdr_set_prev(struct ex_hdr *h, unsigned units)
 {
     uint16_t v = (uint16_t)((units & 0xFFu) | (((h->index & ~1u) | ((units >> 8) & 1u)) << 8));
     memcpy((uint8_t *)h, &v, sizeof(v)); /* PreviousSize, PoolIndex */
 }
-static inline uint32_t hdr_cookie(const struct ex *ex, const void *h)
-{
-    return (uint32_t)(((uintptr_t)h >> 4) * 0x9E3779B1u) ^ ex->secret;
-}
 
+/* h carries its address's cookie; true when the rest of it describes a
+ * block its page (of kind, from page_map) can hold. An overrun that stops
+ * short of the cookie (the header's last 4 bytes) rewrites the other
+ * fields, and the free path indexes the caches, the heaps and the owner
+ * counters with them. (An owner below ex_max_owners but unknown only
+ * misattributes the block.) */
+static inline __attribute__((always_inline)) bool ex_hdr_fits(const struct ex *ex,
+                                                              const struct ex_hdr *h)
+{
+    /* a live header is never in a page's last unit (blocks have 2 or more) */
+    unsigned unit = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
+    return h->owner < ex_max_owners && !(h->index & ~3u) &&
+           hdr_size(h) - 2 <= ex->page_units - 2 - unit && hdr_prev(h) - 1 < unit;
+}
 static inline void ex_lock(struct ex_lock *l)
 {
     while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
@@ -108,7 +136,12 @@ static inline void ex_unlock(struct ex_lock *l)
 
 enum { ex_tag_protected = 0x80000000u }; /* PROTECTED_POOL */
 
-/* ---- live bits and page meta (ex.h: union ex_pmeta) ----------------------- */
+/* ---- page records (ex.h: struct ex_prec) ------------------------------------ */
+
+static inline uint8_t ex_pm_get(const struct ex *ex, uint64_t idx)
+{
+    return idx < ex->page_map_len ? ex->page_map[idx] : ex_pm_none;
+}
 
 static inline __attribute__((always_inline)) uint64_t ex_page_index(const struct ex *ex,
                                                                     const void *va)
@@ -116,126 +149,226 @@ static inline __attribute__((always_inline)) uint64_t ex_page_index(const struct
     return (uint64_t)((const uint8_t *)va - ex->sys->mm.system.base) >> ex->page_shift;
 }
 
-static inline __attribute__((always_inline)) union ex_pmeta *ex_pmeta_of(const struct ex *ex,
-                                                                         uint64_t idx)
+static inline __attribute__((always_inline)) struct ex_prec *ex_prec_of(const struct ex *ex,
+                                                                        uint64_t idx)
 {
-    return (union ex_pmeta *)(ex->meta + (idx << ex->meta_shift));
+    return &ex->prec[idx];
 }
 
-/* The live-bit word of the block whose header is h (page idx); *bit its bit. */
+static inline __attribute__((always_inline)) unsigned ex_hdr_unit(const struct ex *ex,
+                                                                  const struct ex_hdr *h)
+{
+    return (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
+}
+
+/* Page idx's bitmap word of unit, *bit its bit. */
 static inline __attribute__((always_inline)) uint64_t *
-ex_live_word(const struct ex *ex, uint64_t idx, const struct ex_hdr *h, uint64_t *bit)
+ex_live_word(const struct ex *ex, uint64_t idx, unsigned unit, uint64_t *bit)
 {
-    unsigned unit = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
     *bit = 1ULL << (unit & 63);
-    return (uint64_t *)(ex_pmeta_of(ex, idx) + 1) + (unit >> 6);
+    return (uint64_t *)(ex->meta + (idx << ex->meta_shift)) + (unit >> 6);
 }
 
-/* h is a live block's header (allocated, not freed since): the host-side
- * truth, which a driver's overrun cannot fake. */
-static inline __attribute__((always_inline)) bool ex_hdr_live(const struct ex *ex,
-                                                              const struct ex_hdr *h)
-{
-    uint64_t bit, *w = ex_live_word(ex, ex_page_index(ex, h), h, &bit);
-    return (__atomic_load_n(w, __ATOMIC_RELAXED) & bit) != 0;
-}
-
-/* The heap (ex->heaps index) that owns small page idx: the record's last
- * byte, beyond the live bits (40 of 64 bytes used with 4 KiB pages, 72 of
- * 128 with 8 KiB). Written when its heap carves the page, while no block
- * of it can be anywhere. */
+/* The heap (ex->heaps index) that owns small page idx: the meta record's
+ * last byte, beyond the bitmap (32 of 64 bytes used with 4 KiB pages, 64
+ * of 128 with 8 KiB). Written when its heap carves the page, while no
+ * block of it can be anywhere. */
 static inline __attribute__((always_inline)) uint8_t *ex_page_heap(const struct ex *ex,
                                                                    uint64_t idx)
 {
     return ex->meta + ((idx + 1) << ex->meta_shift) - 1;
 }
 
-/* The first live block of an empty page sets its tag and clears other: a
- * header whose tag was overwritten before its free (ex_unmark) can leave
- * other above the truth, which would send every later free of this page,
- * in any of its lives, down the full path. */
-static inline __attribute__((always_inline)) void pmeta_add(union ex_pmeta *m, uint32_t tag)
+/* With several host threads a record changes under its lock byte: pages
+ * are carved by one heap each, so two threads meet on one only when a
+ * block crosses threads, and one locked instruction per call is cheaper
+ * than making each field's update atomic. */
+static inline __attribute__((always_inline)) void prec_lock(const struct ex *ex, struct ex_prec *r)
 {
-    if (m->f.live++ == 0) {
-        m->f.tag = tag;
-        m->f.other = 0;
-    } else if (m->f.tag != tag) {
-        m->f.other++;
-    }
-}
-
-/* The block at h, of tag, goes live. */
-static inline __attribute__((always_inline)) void ex_mark_live(struct ex *ex,
-                                                               const struct ex_hdr *h, uint32_t tag)
-{
-    uint64_t idx = ex_page_index(ex, h), bit, *w = ex_live_word(ex, idx, h, &bit);
-    union ex_pmeta *m = ex_pmeta_of(ex, idx);
-    if (__builtin_expect(!ex->mt, 1)) {
-        *w |= bit;
-        pmeta_add(m, tag);
+    if (__builtin_expect(!ex->mt, 1))
         return;
-    }
-    __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
-    union ex_pmeta o, n;
-    o.v = __atomic_load_n(&m->v, __ATOMIC_RELAXED);
-    do {
-        n = o;
-        pmeta_add(&n, tag);
-    } while (
-        !__atomic_compare_exchange_n(&m->v, &o.v, n.v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    while (__atomic_exchange_n(&r->lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&r->lock, __ATOMIC_RELAXED))
+            __builtin_ia32_pause();
+}
+static inline __attribute__((always_inline)) void prec_unlock(const struct ex *ex,
+                                                              struct ex_prec *r)
+{
+    if (__builtin_expect(!ex->mt, 1))
+        return;
+    __atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
 }
 
-/* The free path's test without the header: h's block is live and every
- * live block of its page carries the page's tag, which is the tag given
- * (0: ExFreePool, checked only for protected tags). Then the block is not
- * live any more and true is returned; false leaves everything as it was. */
-static inline __attribute__((always_inline)) bool
-ex_unmark_fast(struct ex *ex, uint64_t idx, const struct ex_hdr *h, uint32_t tag)
+/* List form (bits 0): the index of unit in r->unit, or -1. One compare
+ * of 16 bytes (the list and the start of units), masked to the live. */
+static inline __attribute__((always_inline)) int prec_find(const struct ex_prec *r, unsigned unit)
 {
-    uint64_t bit, *w = ex_live_word(ex, idx, h, &bit);
-    union ex_pmeta *m = ex_pmeta_of(ex, idx);
-    if (__builtin_expect(!ex->mt, 1)) {
-        union ex_pmeta o = *m;
-        if (!(*w & bit) || o.f.other || (o.f.tag != tag && (tag || (o.f.tag & ex_tag_protected))))
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)r->unit);
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)unit)));
+    m &= (1u << r->live) - 1;
+    return m ? __builtin_ctz(m) : -1;
+}
+
+static inline bool prec_has(const struct ex *ex, uint64_t idx, const struct ex_prec *r,
+                            unsigned unit)
+{
+    if (!r->bits)
+        return prec_find(r, unit) >= 0;
+    uint64_t bit, *w = ex_live_word(ex, idx, unit, &bit);
+    return (*w & bit) != 0;
+}
+
+/* The page's list becomes its bitmap (pool_heap.c): written whole, since
+ * it is stale while the list is in use. */
+__attribute__((ms_abi)) void ex_prec_to_bits(struct ex *ex, uint64_t idx, struct ex_prec *r);
+
+/* The block at unit, of units, tag and owner, goes live. The first live
+ * block of an empty page sets tag and owner and clears other: a header
+ * whose tag was overwritten before its free (ex_unmark) can leave other
+ * above the truth, which would send every later free of this page, in any
+ * of its lives, down the full path. r is locked. */
+static inline __attribute__((always_inline)) void prec_add(struct ex *ex, uint64_t idx,
+                                                           struct ex_prec *r, unsigned unit,
+                                                           unsigned units, uint32_t tag,
+                                                           unsigned owner)
+{
+    unsigned n = r->live;
+    if (__builtin_expect(!r->bits && n < ex->prec_cap, 1)) {
+        r->unit[n] = (uint8_t)unit;
+        r->units[n] = (uint8_t)units;
+    } else {
+        if (!r->bits)
+            ex_prec_to_bits(ex, idx, r);
+        uint64_t bit, *w = ex_live_word(ex, idx, unit, &bit);
+        *w |= bit;
+    }
+    r->live = (uint8_t)(n + 1);
+    if (n == 0) {
+        r->tag = tag;
+        r->owner = (uint8_t)owner;
+        r->other = 0;
+    } else if (r->tag != tag || r->owner != owner) {
+        r->other++;
+    }
+}
+
+/* Takes list entry i off r. */
+static inline __attribute__((always_inline)) void prec_drop(struct ex_prec *r, int i)
+{
+    unsigned last = r->live - 1u;
+    r->unit[i] = r->unit[last];
+    r->units[i] = r->units[last];
+    r->live = (uint8_t)last;
+}
+
+/* Takes unit off r's live blocks; false (nothing changed) when it is not
+ * one. r is locked. */
+static inline bool prec_remove(struct ex *ex, uint64_t idx, struct ex_prec *r, unsigned unit)
+{
+    if (!r->bits) {
+        int i = prec_find(r, unit);
+        if (i < 0)
             return false;
-        *w &= ~bit;
-        m->f.live = (uint16_t)(o.f.live - 1);
+        prec_drop(r, i);
         return true;
     }
-    if (!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))
+    uint64_t bit, *w = ex_live_word(ex, idx, unit, &bit);
+    if (!(*w & bit))
         return false;
-    union ex_pmeta o, n;
-    o.v = __atomic_load_n(&m->v, __ATOMIC_RELAXED);
-    do {
-        if (o.f.other || (o.f.tag != tag && (tag || (o.f.tag & ex_tag_protected)))) {
-            __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
-            return false;
-        }
-        n = o;
-        n.f.live--;
-    } while (
-        !__atomic_compare_exchange_n(&m->v, &o.v, n.v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    *w &= ~bit;
+    if (--r->live == 0)
+        r->bits = 0;
     return true;
 }
 
-/* The full free path: h is a live block's header, read and checked. */
-static inline __attribute__((always_inline)) void ex_unmark(struct ex *ex, const struct ex_hdr *h)
+/* h is a live block's header (allocated, not freed since): the host-side
+ * truth, which a driver's overrun cannot fake. */
+static inline bool ex_hdr_live(const struct ex *ex, const struct ex_hdr *h)
 {
-    uint64_t idx = ex_page_index(ex, h), bit, *w = ex_live_word(ex, idx, h, &bit);
-    union ex_pmeta *m = ex_pmeta_of(ex, idx);
+    uint64_t idx = ex_page_index(ex, h);
+    struct ex_prec *r = ex_prec_of(ex, idx);
+    prec_lock(ex, r);
+    bool live = prec_has(ex, idx, r, ex_hdr_unit(ex, h));
+    prec_unlock(ex, r);
+    return live;
+}
+
+/* The block at h, of units, tag and owner, goes live. */
+static inline __attribute__((always_inline)) void
+ex_mark_live(struct ex *ex, const struct ex_hdr *h, unsigned units, uint32_t tag, unsigned owner)
+{
+    uint64_t idx = ex_page_index(ex, h);
+    struct ex_prec *r = ex_prec_of(ex, idx);
+    prec_lock(ex, r);
+    prec_add(ex, idx, r, ex_hdr_unit(ex, h), units, tag, owner);
+    prec_unlock(ex, r);
+}
+
+/* What the free path learns from the page record alone. */
+struct ex_freed {
+    unsigned units;
+    unsigned owner;
+    uint32_t tag;
+};
+
+/* The free path's test without the header: the page's record lists h,
+ * and every live block of its page has the page's tag and owner, the tag
+ * being the one given (0: ExFreePool, checked only for protected tags).
+ * A page whose record is its bitmap (small blocks, whose headers are
+ * likely in cache) gives the size from the header, checked. Then the
+ * block is not live any more and true is returned, with its size, tag and
+ * owner in *f; false leaves everything as it was. */
+static inline __attribute__((always_inline)) bool ex_unmark_fast(struct ex *ex, uint64_t idx,
+                                                                 const struct ex_hdr *h,
+                                                                 uint32_t tag, unsigned kind,
+                                                                 struct ex_freed *f)
+{
+    struct ex_prec *r = ex_prec_of(ex, idx);
+    prec_lock(ex, r);
+    bool ok = false;
+    if (!r->other && (r->tag == tag || (!tag && !(r->tag & ex_tag_protected)))) {
+        unsigned unit = ex_hdr_unit(ex, h);
+        if (__builtin_expect(!r->bits, 1)) {
+            int i = prec_find(r, unit);
+            if (i >= 0) {
+                f->units = r->units[i];
+                prec_drop(r, i);
+                ok = true;
+            }
+        } else {
+            uint64_t bit, *w = ex_live_word(ex, idx, unit, &bit);
+            if ((*w & bit) && h->cookie == hdr_cookie(ex, h) &&
+                (h->type & ~ex_hdr_quota) == (ex_hdr_busy | kind) && ex_hdr_fits(ex, h)) {
+                f->units = hdr_size(h);
+                *w &= ~bit;
+                if (--r->live == 0)
+                    r->bits = 0;
+                ok = true;
+            }
+        }
+        f->owner = r->owner;
+        f->tag = r->tag;
+    }
+    prec_unlock(ex, r);
+    return ok;
+}
+
+/* The full free path: h is the header of a block that was live when the
+ * caller checked, read and checked. False when it is not live any more
+ * (another thread freed it since): a double free. */
+static inline bool ex_unmark(struct ex *ex, const struct ex_hdr *h)
+{
+    uint64_t idx = ex_page_index(ex, h);
+    struct ex_prec *r = ex_prec_of(ex, idx);
     uint32_t tag = h->tag;
-    __atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED);
-    union ex_pmeta o, n;
-    o.v = __atomic_load_n(&m->v, __ATOMIC_RELAXED);
-    do {
-        n = o;
-        if (n.f.live)
-            n.f.live--;
-        /* a header whose tag was overwritten must not drive other below 0 */
-        if (n.f.tag != tag && n.f.other)
-            n.f.other--;
-    } while (
-        !__atomic_compare_exchange_n(&m->v, &o.v, n.v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    unsigned owner = h->owner;
+    prec_lock(ex, r);
+    bool ok = prec_remove(ex, idx, r, ex_hdr_unit(ex, h));
+    /* a header whose tag was overwritten must not drive other below 0 */
+    if (ok && (r->tag != tag || r->owner != owner) && r->other)
+        r->other--;
+    prec_unlock(ex, r);
+    return ok;
 }
 
 /* What one allocation asks for, after the entry point checked it. */
@@ -267,48 +400,96 @@ static inline struct ex_cache *ex_cache_get(struct ex *ex)
 
 /* pool_heap.c */
 void ex_cache_limits_init(struct ex *ex);
-/* A cache list ran dry: refill it (depot batch or free lists) and return
- * one block taken from it; NULL when no memory. */
-struct ex_hdr *ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsigned u);
+/* A cache list ran dry: refill it from a depot batch (true, *h NULL: take
+ * from the list) or from the free lists (true, *h one block, taken);
+ * false when there is no memory. */
+bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsigned u,
+                     struct ex_hdr **h);
 /* A cache list passed its limit: its older half goes to the depot. */
 __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind *ck,
                                             enum ex_kind kind, unsigned u);
 
 /* The fast paths' out-of-line calls are ms_abi: see pool.c. */
 
-/* Takes the newest parked block of u units, NULL when the list is empty.
- * The next one's header is prefetched: the list is LIFO, so it may have
- * been parked long ago, and its next use is this list's next pop. */
-static inline struct ex_hdr *ex_cache_pop(struct ex_cache_kind *ck, unsigned u)
+/* A parked block of kind and u units at the head of a cache list is still
+ * as the pool left it: busy as its last allocation left it when a free
+ * parked it, ex_hdr_cached when a refill did. The free path parks a block
+ * without reading its header, so an overrun of the block before it (before or after its free)
+ * is found here, when the block is handed out again, or when it is
+ * coalesced (pool_heap.c). next, the list link in its body, is NULL or a
+ * header in a small page of the same kind. */
+static inline __attribute__((always_inline)) bool ex_parked_ok(const struct ex *ex,
+                                                               const struct ex_hdr *h,
+                                                               unsigned kind, unsigned u,
+                                                               const void *next)
+{
+    uint64_t off = (uint64_t)((const uint8_t *)next - ex->sys->mm.system.base);
+    return h->cookie == hdr_cookie_of(ex, h, u) && hdr_size(h) == u &&
+           ((h->type & ~ex_hdr_quota) == (ex_hdr_busy | kind) ||
+            h->type == (ex_hdr_cached | kind)) &&
+           !(h->index & ~3u) && hdr_prev(h) - 1 < ex_hdr_unit(ex, h) && h->owner < ex_max_owners &&
+           (!next || (!(off & (ex_unit - 1)) && off < ex->sys->mm.system.bytes &&
+                      ex_pm_get(ex, off >> ex->page_shift) == ex_pm_small + kind));
+}
+
+/* Takes the newest parked block of u units: NULL when the list is empty,
+ * or, with *bad set, when its head fails ex_parked_ok (the list is left
+ * as it was). The next one's header is prefetched: the list is LIFO, so it
+ * may have been parked long ago, and its next use is this list's next pop. */
+static inline __attribute__((always_inline)) struct ex_hdr *
+ex_cache_take(const struct ex *ex, struct ex_cache_kind *ck, unsigned kind, unsigned u, bool *bad)
 {
     struct ex_hdr *h = ck->head[u];
-    if (__builtin_expect(h != NULL, 1)) {
-        struct ex_hdr *next = *(void **)(h + 1);
-        ck->head[u] = next;
-        ck->count[u]--;
-        if (next) {
-            __builtin_prefetch(next, 1);
-            __builtin_prefetch(next + 1, 1);
-        }
+    if (!h)
+        return NULL;
+    struct ex_hdr *next = *(void **)(h + 1);
+    if (__builtin_expect(!ex_parked_ok(ex, h, kind, u, next), 0)) {
+        *bad = true;
+        return NULL;
+    }
+    ck->head[u] = next;
+    ck->count[u]--;
+    if (next) {
+        __builtin_prefetch(next, 1);
+        __builtin_prefetch(next + 1, 1);
     }
     return h;
 }
 
-/* Parks a block just freed (its header checked) on the cache list of its
- * unit count. */
-static inline void ex_cache_push(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind,
-                                 struct ex_hdr *h, unsigned u)
+/* Reports the head of ck's list of u units, which failed ex_parked_ok,
+ * and abandons the list (its links cannot be trusted). */
+__attribute__((ms_abi)) void ex_parked_corrupt(struct ex *ex, struct ex_cache_kind *ck,
+                                               unsigned kind, unsigned u);
+
+/* Parks a block just freed on the cache list of its unit count, writing
+ * only its body: the header keeps what its allocation wrote, for
+ * ex_parked_ok to check. The body's second word keeps the site of the
+ * free, which a report of the header found corrupt later names. */
+static inline __attribute__((always_inline)) void ex_cache_push(struct ex *ex,
+                                                                struct ex_cache_kind *ck,
+                                                                enum ex_kind kind, struct ex_hdr *h,
+                                                                unsigned u, void *site)
 {
-    h->type = (uint8_t)(ex_hdr_cached | kind);
-    *(void **)(h + 1) = ck->head[u];
+    void **body = (void **)(h + 1);
+    body[0] = ck->head[u];
+    body[1] = site;
     ck->head[u] = h;
     if (__builtin_expect(++ck->count[u] > ex->cache_limit[u], 0))
         ex_cache_flush(ex, ck, kind, u);
 }
 
-/* Sorts c's pending frees onto its lists and counts them (pool.c's free
- * path defers both: their header reads then overlap). */
-__attribute__((ms_abi)) void ex_cache_settle(struct ex *ex, struct ex_cache *c);
+/* A free waiting to be parked (ex_cache.pend). */
+static inline uint64_t ex_pend_make(const struct ex_hdr *h, unsigned kind, unsigned u)
+{
+    return (uint64_t)(uintptr_t)h | kind | ((uint64_t)u << 48);
+}
+static inline struct ex_hdr *ex_pend_hdr(uint64_t e)
+{
+    return (struct ex_hdr *)(uintptr_t)(e & 0xFFFFFFFFFFF0ULL);
+}
+
+/* Parks c's pending frees on its lists. */
+__attribute__((ms_abi)) void ex_cache_park(struct ex *ex, struct ex_cache *c);
 
 int ex_heap_init(struct ex *ex);
 void ex_heap_fini(struct ex *ex);
@@ -321,24 +502,7 @@ uint64_t ex_small_occupied(const struct ex_hdr *h);
 void *ex_pages_map(struct ex *ex, enum ex_kind kind, uint64_t n);
 void ex_pages_unmap(struct ex *ex, void *va, uint64_t n);
 void ex_pm_set(struct ex *ex, const void *va, uint64_t n, uint8_t v);
-static inline uint8_t ex_pm_get(const struct ex *ex, uint64_t idx)
-{
-    return idx < ex->page_map_len ? ex->page_map[idx] : ex_pm_none;
-}
 
-/* h carries its address's cookie; true when the rest of it describes a
- * block its page (of kind, from page_map) can hold. An overrun that stops
- * short of the cookie (the header's last 4 bytes) rewrites the other
- * fields, and the free path indexes the caches, the heaps and the owner
- * counters with them. (An owner below ex_max_owners but unknown only
- * misattributes the block.) */
-static inline bool ex_hdr_fits(const struct ex *ex, const struct ex_hdr *h)
-{
-    /* a live header is never in a page's last unit (blocks have 2 or more) */
-    unsigned unit = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
-    return h->owner < ex_max_owners && !(h->index & ~3u) &&
-           hdr_size(h) - 2 <= ex->page_units - 2 - unit && hdr_prev(h) - 1 < unit;
-}
 static inline bool ex_hdr_sane(const struct ex *ex, const struct ex_hdr *h, unsigned kind)
 {
     return (h->type & ex_hdr_kind) == kind && ex_hdr_fits(ex, h);
@@ -360,33 +524,6 @@ static inline struct ex_hdr *ex_pad_real(const struct ex *ex, const struct ex_hd
     if (back < 1 || back > 3 || back >= unit)
         return NULL;
     return (struct ex_hdr *)((uintptr_t)pad - (uintptr_t)back * ex_unit);
-}
-
-/* A pending free (ex_cache.pend): the block's header, with its page's kind
- * in the low bits (headers are 16-byte aligned), so that the settle need
- * not look the page up. */
-static inline void *ex_pend_make(struct ex_hdr *h, unsigned kind)
-{
-    return (void *)((uintptr_t)h | kind);
-}
-static inline struct ex_hdr *ex_pend_hdr(const void *e)
-{
-    return (struct ex_hdr *)((uintptr_t)e & ~(uintptr_t)(ex_unit - 1));
-}
-static inline unsigned ex_pend_kind(const void *e)
-{
-    return (unsigned)((uintptr_t)e & ex_hdr_kind);
-}
-
-/* A pending free's header (pool.c parks the block without reading it) is
- * still one wdmsim wrote: its cookie, busy, sane for its page. */
-static inline bool ex_pend_hdr_ok(const struct ex *ex, const void *e)
-{
-    const struct ex_hdr *h = ex_pend_hdr(e);
-    return h->cookie == hdr_cookie(ex, h) &&
-           (h->type & (ex_hdr_busy | ex_hdr_pad | ex_hdr_cached | ex_hdr_kind)) ==
-               (ex_hdr_busy | ex_pend_kind(e)) &&
-           ex_hdr_fits(ex, h);
 }
 
 /* Calls fn for every live small block (leak listing). */

@@ -161,39 +161,12 @@ static void add_table(struct ex_tag_stat *out, unsigned *n, unsigned cap,
     }
 }
 
-/* Counts the frees waiting in the caches' pending batches (pool.c) without
- * settling them: readers run on the host too (the summary, --pool-usage,
- * !poolused on a stopped machine), where a settle that found a corrupt
- * header could not stop the machine, and an inspector must not move
- * blocks. A pending block whose header is not sane any more is left for
- * the machine's next settle to report, and counted as still allocated. */
-static void add_pending(struct ex *ex, struct ex_tag_stat *out, unsigned n)
-{
-    for (unsigned i = 0; i < ex->ncaches; i++) {
-        const struct ex_cache *c = &ex->caches[i];
-        for (unsigned j = 0; j < c->npend; j++) {
-            const struct ex_hdr *h = ex_pend_hdr(c->pend[j]);
-            if (!ex_pend_hdr_ok(ex, c->pend[j]))
-                continue;
-            unsigned kind = h->type & ex_hdr_kind;
-            for (unsigned k = 0; k < n; k++) {
-                if (out[k].tag == h->tag && out[k].kind == kind) {
-                    out[k].frees++;
-                    out[k].bytes -= (int64_t)ex_small_occupied(h);
-                    break;
-                }
-            }
-        }
-    }
-}
-
 static unsigned collect(struct ex *ex, struct ex_tag_stat *out, unsigned cap)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < ex->ncaches; i++)
         add_table(out, &n, cap, &ex->caches[i].tags);
     add_table(out, &n, cap, &ex->overflow);
-    add_pending(ex, out, n);
     return n;
 }
 
@@ -316,7 +289,7 @@ static void check_unload(void *arg)
     if (ex->owner_id == id)
         ex->owner_lo = ex->owner_hi = ex->owner_id = 0;
     int64_t blocks = 0, bytes = 0;
-    ex_pool_settle(ex);
+    ex_pool_check_parked(ex);
     for (unsigned i = 0; i < ex->ncaches; i++) {
         blocks += ex->caches[i].owner_blocks[id];
         bytes += ex->caches[i].owner_bytes[id];

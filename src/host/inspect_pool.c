@@ -47,19 +47,19 @@ static int small_page(struct insp *c, const uint8_t *page, uint64_t pva, uint64_
         uint64_t real = pva + (uint64_t)off * ex_unit;
         unsigned u = off ? hdr_size(h) : 1;
         if (u == 0 || off + u > ex->page_units ||
-            h->cookie != hdr_cookie(ex, (const void *)(uintptr_t)real)) {
+            h->cookie != hdr_cookie_of(ex, (const void *)(uintptr_t)real, hdr_size(h))) {
             fprintf(c->out, " %s corrupt pool header (size %u units): walk stops\n",
                     INSP_ADDR(real), u);
             return 0;
         }
         bool here = va >= real && va < real + (uint64_t)u * ex_unit;
-        /* a busy header whose live bit is clear waits in a pending batch */
+        /* a busy header whose block is not live was parked by a free */
         bool busy = off && (h->type & ex_hdr_busy) &&
                     ex_hdr_live(ex, (const struct ex_hdr *)(uintptr_t)real);
         const char *state = off == 0                  ? "(page header)"
                             : h->type == 0            ? "(Free)"
                             : h->type & ex_hdr_cached ? "(Free, cached)"
-                            : !busy                   ? "(Free, pending)"
+                            : !busy                   ? "(Free, cached)"
                                                       : "(Allocated)";
         char t[5];
         tag4(h->tag, t);

@@ -5,17 +5,15 @@
  * Spec: spec/memory.md 4, spec/verifier.md 1 (pool.double-free,
  * pool.free-mid-block, pool.free-bad-address, pool.free-wrong-tag,
  * pool.header-corrupt). Each case stops with the exact code and P1 under
- * "none" (frees checked against the page record, headers read when their
- * batch settles) and "standard" (every free reads its header) alike:
- * double frees of a pending and of a parked block, mid-block pointers into
- * a live and into a pending block, a page's first units (whose "header"
- * would be the page header or in the page before), ExFreePool of a
- * protected block, headers destroyed and headers rewritten with their
- * cookie left intact (found at the free, or when the block's neighbours
- * are coalesced), a stale pad header of a freed cache-aligned block.
- * Then what must not stop: the host reading counters while a pending
- * block's header is corrupt, and the page record's count of other tags
- * after a header whose tag was rewritten.
+ * "none" (frees checked against the page record, a parked block's header
+ * read when it is handed out again) and "standard" (every free reads its
+ * header) alike: double frees of a block just parked and of one under
+ * others, mid-block pointers into a live and into a freed block, a page's first units (whose
+ * "header" would be the page header or in the page before), ExFreePool of a protected block,
+ * headers destroyed and headers rewritten with their cookie left intact (found at the free, or when
+ * the block's neighbours are coalesced), a stale pad header of a freed cache-aligned block. Then
+ * what must not stop: the host reading counters while a parked block's header is corrupt, and the
+ * page record's count of other tags after a header whose tag was rewritten.
  */
 /* WDK tags are multi-character constants. */
 #pragma GCC diagnostic ignored "-Wmultichar"
@@ -75,17 +73,27 @@ static void run_ok(const char *verifier, void (*body)(void *), void *arg)
     wdmsim_shutdown(sim);
 }
 
-/* More frees than one pending batch holds: with pool tracking off, the
- * batches before settle (pool.c); with it on, nothing waits. Blocks of
- * 3000 bytes, one per page, so that their pages have one tag (frees on a
- * page with several take the full path). */
-static void settle_by_freeing(void)
+/* Other blocks come and go: a block freed before is no longer the newest
+ * on its cache list. Blocks of 3000 bytes, one per page, so that their
+ * pages have one tag (frees on a page with several take the full path). */
+static void churn(void)
 {
-    void *p[2 * ex_pend_max];
-    for (int i = 0; i < 2 * ex_pend_max; i++)
+    enum { n = 64 };
+    void *p[n];
+    for (int i = 0; i < n; i++)
         p[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 3000, 'nruC');
-    for (int i = 0; i < 2 * ex_pend_max; i++)
+    for (int i = 0; i < n; i++)
         ExFreePoolWithTag(p[i], 'nruC');
+}
+
+/* The next allocations of n bytes, once the frees before have been parked
+ * (churn's frees fill a pending batch): a block of that size freed last
+ * is handed out again, and its header checked. */
+static void reuse(SIZE_T n, ULONG tag)
+{
+    churn();
+    for (int i = 0; i < 8; i++)
+        ExAllocatePoolWithTag(NonPagedPoolNx, n, tag);
 }
 
 /* Two blocks of n bytes, b right after a in one page. */
@@ -112,15 +120,15 @@ static void double_free_body(void *arg)
     uint8_t *p = ExAllocatePoolWithTag(NonPagedPoolNx, 200, 'lbuD');
     ExFreePoolWithTag(p, 'lbuD');
     if (parked)
-        settle_by_freeing();
+        churn();
     ExFreePoolWithTag(p, 'lbuD');
 }
 
 static void test_double_free(void **state)
 {
     (void)state;
-    expect_stop(double_free_body, NULL, 0xC4, 0x13);      /* still pending */
-    expect_stop(double_free_body, (void *)1, 0xC4, 0x13); /* settled, parked */
+    expect_stop(double_free_body, NULL, 0xC4, 0x13);      /* newest on its list */
+    expect_stop(double_free_body, (void *)1, 0xC4, 0x13); /* under others */
 }
 
 struct mid {
@@ -239,7 +247,7 @@ static void damage_body(void *arg)
         break;
     }
     ExFreePool(b);
-    settle_by_freeing();
+    reuse(48, 'maDS');
 }
 
 static void test_damaged_header(void **state)
@@ -310,44 +318,50 @@ static void test_stale_pad(void **state)
 
 /* ---- what must not stop ------------------------------------------------------------ */
 
-/* With pool tracking off, a pending block's header is overrun: the host
- * reads the counters (the summary, --pool-usage, !poolused do) without the
- * machine running. Nothing may stop there; the corruption is reported by
- * the machine's next settle. */
-static void corrupt_pending_body(void *arg)
+/* With pool tracking off, a block of a page whose record lists it (four
+ * blocks of 1000 bytes a page) is freed without a look at its header,
+ * then the block before it overruns into that header. The host reads the
+ * counters (the summary, --pool-usage, !poolused do) without the machine
+ * running: nothing may stop there. The next allocation of that size is
+ * handed the block, finds the header destroyed and names the free. Under
+ * "standard" the free reads the header before the overrun and nothing
+ * stops until the allocation either. */
+static void corrupt_parked_body(void *arg)
 {
     (void)arg;
     uint8_t *a, *b;
-    neighbours(48, 'dneP', &a, &b);
-    ExFreePoolWithTag(b, 'dneP');
-    assert_int_not_equal(ex_cache_get(&sys_get()->ex)->npend, 0);
-    memset(a + 48, 0x41, 16);
+    neighbours(1000, 'dkrP', &a, &b);
+    ExFreePoolWithTag(b, 'dkrP');
+    memset(b - ex_unit, 0x41, ex_unit);
 }
 
-static void settle_body(void *arg)
+static void reuse_body(void *arg)
 {
     (void)arg;
-    ex_pool_settle(&sys_get()->ex);
+    reuse(1000, 'dkrP');
 }
 
-static void test_host_reads_corrupt_pending(void **state)
+static void test_host_reads_corrupt_parked(void **state)
 {
     (void)state;
-    wdmsim *sim = boot("none");
-    struct sys *sys = (struct sys *)sim; /* struct wdmsim begins with its struct sys */
-    assert_int_equal(wdmsim_call(sim, corrupt_pending_body, NULL), WDMSIM_OK);
-    struct ex_tag_stat s = ex_pool_tag_stat(&sys->ex, 'dneP', -1);
-    assert_int_equal(s.allocs, 64);
-    assert_int_equal(s.frees, 0); /* the damaged block is not counted as freed */
-    FILE *f = fopen("/dev/null", "w");
-    assert_non_null(f);
-    wdmsim_pool_usage(sim, f);
-    fclose(f);
-    assert_int_equal(wdmsim_call(sim, settle_body, NULL), WDMSIM_STOPPED);
-    assert_int_equal(wdmsim_get_bugcheck(sim)->code, 0x19);
-    assert_int_equal(wdmsim_get_bugcheck(sim)->parameters[0], 0x20);
-    assert_non_null(strstr(wdmsim_get_bugcheck(sim)->text, "by the call at"));
-    wdmsim_shutdown(sim);
+    for (int m = 0; m < 2; m++) {
+        wdmsim *sim = boot(modes[m]);
+        struct sys *sys = (struct sys *)sim; /* struct wdmsim begins with its struct sys */
+        assert_int_equal(wdmsim_call(sim, corrupt_parked_body, NULL), WDMSIM_OK);
+        struct ex_tag_stat s = ex_pool_tag_stat(&sys->ex, 'dkrP', -1);
+        assert_int_equal(s.allocs, 64);
+        assert_int_equal(s.frees, 1);
+        FILE *f = fopen("/dev/null", "w");
+        assert_non_null(f);
+        wdmsim_pool_usage(sim, f);
+        fclose(f);
+        assert_int_equal(wdmsim_call(sim, reuse_body, NULL), WDMSIM_STOPPED);
+        assert_int_equal(wdmsim_get_bugcheck(sim)->code, 0x19);
+        assert_int_equal(wdmsim_get_bugcheck(sim)->parameters[0], 0x20);
+        if (m == 0) /* the fast free parked it: the report names that free */
+            assert_non_null(strstr(wdmsim_get_bugcheck(sim)->text, "by the call at"));
+        wdmsim_shutdown(sim);
+    }
 }
 
 /* The page record counts the live blocks whose tag is not the page's. A
@@ -359,26 +373,26 @@ static void stale_other_body(void *arg)
     (void)arg;
     struct ex *ex = &sys_get()->ex;
     uint8_t *x = NULL, *y = NULL;
-    union ex_pmeta *m = NULL;
+    struct ex_prec *m = NULL;
     for (int i = 0; i < 200 && !m; i++) {
         x = ExAllocatePoolWithTag(NonPagedPoolNx, 1000, 'AAAA');
         y = ExAllocatePoolWithTag(NonPagedPoolNx, 1000, 'BBBB');
         uint64_t idx = ex_page_index(ex, x);
-        if (idx == ex_page_index(ex, y) && ex_pmeta_of(ex, idx)->f.live == 2)
-            m = ex_pmeta_of(ex, idx);
+        if (idx == ex_page_index(ex, y) && ex_prec_of(ex, idx)->live == 2)
+            m = ex_prec_of(ex, idx);
     }
     assert_non_null(m);
-    assert_int_equal(m->f.tag, 'AAAA');
-    assert_int_equal(m->f.other, 1);
+    assert_int_equal(m->tag, 'AAAA');
+    assert_int_equal(m->other, 1);
     ((struct ex_hdr *)y - 1)->tag = 'AAAA';
     ExFreePoolWithTag(y, 'AAAA');
     ExFreePoolWithTag(x, 'AAAA');
-    assert_int_equal(m->f.live, 0);
+    assert_int_equal(m->live, 0);
     uint8_t *z = ExAllocatePoolWithTag(NonPagedPoolNx, 1000, 'CCCC');
-    assert_ptr_equal(ex_pmeta_of(ex, ex_page_index(ex, z)), m);
-    assert_int_equal(m->f.live, 1);
-    assert_int_equal(m->f.tag, 'CCCC');
-    assert_int_equal(m->f.other, 0);
+    assert_ptr_equal(ex_prec_of(ex, ex_page_index(ex, z)), m);
+    assert_int_equal(m->live, 1);
+    assert_int_equal(m->tag, 'CCCC');
+    assert_int_equal(m->other, 0);
     ExFreePoolWithTag(z, 'CCCC');
 }
 
@@ -387,6 +401,103 @@ static void test_stale_other(void **state)
     (void)state;
     run_ok("none", stale_other_body, NULL);
     run_ok("standard", stale_other_body, NULL);
+}
+
+/* In list form, each entry of page idx's record is a live header's unit
+ * and that block's size. */
+static void check_list(struct ex *ex, uint64_t idx)
+{
+    const struct ex_prec *r = ex_prec_of(ex, idx);
+    uint8_t *page = ex->sys->mm.system.base + (idx << ex->page_shift);
+    for (unsigned i = 0; !r->bits && i < r->live; i++) {
+        const struct ex_hdr *h = (const struct ex_hdr *)(page + r->unit[i] * ex_unit);
+        assert_int_equal(hdr_size(h), r->units[i]);
+        assert_true(ex_hdr_live(ex, h));
+    }
+}
+
+/* The page record lists up to ex_prec_list live blocks with their sizes,
+ * then switches to its bitmap until the page is empty. Blocks of one page
+ * are freed in an order that moves entries within the list; after each
+ * free, the freed block is not live and every other one still is, with
+ * its size. */
+static void page_record_body(void *arg)
+{
+    size_t n = (size_t)(uintptr_t)arg;
+    struct ex *ex = &sys_get()->ex;
+    enum { many = 96 };
+    uint8_t *q[many];
+    for (int i = 0; i < many; i++)
+        q[i] = ExAllocatePoolWithTag(NonPagedPoolNx, n + (size_t)(i % 5) * ex_unit, 'ceRP');
+    /* the page holding most of them */
+    uint64_t best = 0;
+    unsigned best_live = 0;
+    for (int i = 0; i < many; i++) {
+        uint64_t idx = ex_page_index(ex, q[i]);
+        if (ex_prec_of(ex, idx)->live > best_live) {
+            best_live = ex_prec_of(ex, idx)->live;
+            best = idx;
+        }
+    }
+    struct ex_prec *r = ex_prec_of(ex, best);
+    uint8_t *mine[many];
+    uint64_t bytes[many];
+    unsigned k = 0;
+    for (int i = 0; i < many; i++)
+        if (ex_page_index(ex, q[i]) == best) {
+            bytes[k] = ex_pool_block_bytes(ex, q[i]);
+            mine[k++] = q[i];
+        }
+    assert_int_equal(k, r->live);
+    assert_int_equal(r->bits, k > ex->prec_cap);
+    for (unsigned j = 0; j < k; j++) {
+        unsigned pick = (j * 7) % (k - j); /* from the middle, the front, the back */
+        ExFreePoolWithTag(mine[pick], 'ceRP');
+        assert_int_equal(ex_pool_block_bytes(ex, mine[pick]), 0);
+        mine[pick] = mine[k - j - 1];
+        bytes[pick] = bytes[k - j - 1];
+        assert_int_equal(r->live, k - j - 1);
+        check_list(ex, best);
+        for (unsigned i = 0; i < k - j - 1; i++)
+            assert_int_equal(ex_pool_block_bytes(ex, mine[i]), bytes[i]);
+    }
+    assert_int_equal(r->live, 0);
+    assert_int_equal(r->bits, 0);
+    for (int i = 0; i < many; i++)
+        if (ex_page_index(ex, q[i]) != best)
+            ExFreePoolWithTag(q[i], 'ceRP');
+}
+
+static void test_page_record(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {40, 200, 1000};
+    for (unsigned i = 0; i < 3; i++)
+        for (int m = 0; m < 2; m++)
+            run_ok(modes[m], page_record_body, (void *)(uintptr_t)sizes[i]);
+}
+
+/* A double free on a page whose record is its bitmap. */
+static void double_free_bits_body(void *arg)
+{
+    (void)arg;
+    struct ex *ex = &sys_get()->ex;
+    uint8_t *q[64];
+    for (int i = 0; i < 64; i++)
+        q[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 40, 'tiBD');
+    for (int i = 0; i < 64; i++) {
+        if (ex_prec_of(ex, ex_page_index(ex, q[i]))->bits) {
+            ExFreePoolWithTag(q[i], 'tiBD');
+            ExFreePoolWithTag(q[i], 'tiBD');
+        }
+    }
+    fail();
+}
+
+static void test_double_free_bits(void **state)
+{
+    (void)state;
+    expect_stop(double_free_bits_body, NULL, 0xC4, 0x13);
 }
 
 /* ex_pool_block_bytes is 0 once a special-pool block is freed. */
@@ -411,11 +522,12 @@ static void test_special_block_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_double_free),    cmocka_unit_test(test_mid_block),
-        cmocka_unit_test(test_page_start),     cmocka_unit_test(test_protected_tag),
-        cmocka_unit_test(test_damaged_header), cmocka_unit_test(test_prev_in_range),
-        cmocka_unit_test(test_stale_pad),      cmocka_unit_test(test_host_reads_corrupt_pending),
-        cmocka_unit_test(test_stale_other),    cmocka_unit_test(test_special_block_bytes),
+        cmocka_unit_test(test_double_free),      cmocka_unit_test(test_mid_block),
+        cmocka_unit_test(test_page_start),       cmocka_unit_test(test_protected_tag),
+        cmocka_unit_test(test_damaged_header),   cmocka_unit_test(test_prev_in_range),
+        cmocka_unit_test(test_stale_pad),        cmocka_unit_test(test_host_reads_corrupt_parked),
+        cmocka_unit_test(test_stale_other),      cmocka_unit_test(test_page_record),
+        cmocka_unit_test(test_double_free_bits), cmocka_unit_test(test_special_block_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
