@@ -79,8 +79,14 @@ struct ex_tag_table {
 /* One processor's (or host thread's) front cache. Touched only by its owner. */
 struct ex_cache {
     struct ex_cache_kind {
-        void *head[ex_max_page_units]; /* LIFO of parked blocks by units */
-        uint16_t count[ex_max_page_units];
+        /* LIFO of parked blocks by units: what one allocation or free
+         * reads of it in one 16-byte entry */
+        struct ex_clist {
+            void *head;
+            uint16_t count;
+            uint16_t limit; /* ex->cache_limit[units] */
+            uint32_t want;  /* a parked header's type and size word (pool_impl.h) */
+        } list[ex_max_page_units];
     } kind[ex_kind_count];
     struct ex_tag_table tags;
     struct ex_tag_stat *last; /* last tag touched */

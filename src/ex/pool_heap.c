@@ -31,7 +31,7 @@
  *   alloc: cache list -> depot batch -> free lists (best fit, split) -> new page
  * Invariants: a block's type is 0 iff it is on a heap free list or is a
  * wholly free page on the empty list; parked blocks (cache or depot) are
- * busy (a free parked them) or ex_hdr_cached (a refill did) and count as
+ * busy, their page records saying they are not live, and count as
  * allocated for coalescing, and their headers
  * are checked when they leave (ex_parked_ok, heap_neighbours_ok); a block
  * is live iff its page record lists it (ex.h: struct ex_prec); only the heap that owns a page (its
@@ -465,8 +465,8 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
         hp->depot_bytes -= (uint64_t)n * u * ex_unit;
         ex_unlock(&hp->lock);
         *batch_link(h) = NULL; /* no free's site */
-        ck->head[u] = h;
-        ck->count[u] = (uint16_t)n;
+        ck->list[u].head = h;
+        ck->list[u].count = (uint16_t)n;
         return true;
     }
     unsigned batch = cache_limit(ex, u) / 2;
@@ -474,18 +474,18 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
     /* Not free any more before the lock drops: another host thread's
      * coalescing would otherwise take it for a free neighbour. */
     if (first)
-        first->type = (uint8_t)(ex_hdr_cached | kind);
+        first->type = (uint8_t)(ex_hdr_busy | kind);
     for (unsigned i = 1; first && i < batch; i++) {
         h = heap_take(ex, kind, hp, u);
         if (!h)
             break;
         unsigned hu = hdr_size(h);
         void **body = (void **)(h + 1);
-        h->type = (uint8_t)(ex_hdr_cached | kind);
-        body[0] = ck->head[hu];
+        h->type = (uint8_t)(ex_hdr_busy | kind);
+        body[0] = ck->list[hu].head;
         body[1] = NULL;
-        ck->head[hu] = h;
-        ck->count[hu]++;
+        ck->list[hu].head = h;
+        ck->list[hu].count++;
     }
     ex_unlock(&hp->lock);
     *out = first;
@@ -496,10 +496,10 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
  * each block to its page's heap. */
 static void cache_drain(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind, unsigned u)
 {
-    while (ck->count[u]) {
-        struct ex_hdr *h = ck->head[u];
-        ck->head[u] = *(void **)(h + 1);
-        ck->count[u]--;
+    while (ck->list[u].count) {
+        struct ex_hdr *h = ck->list[u].head;
+        ck->list[u].head = *(void **)(h + 1);
+        ck->list[u].count--;
         struct ex_heap *hp = heap_owner(ex, h, kind);
         ex_lock(&hp->lock);
         heap_give(ex, hp, h);
@@ -518,13 +518,13 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
                                             enum ex_kind kind, unsigned u)
 {
     unsigned keep = cache_limit(ex, u) / 2;
-    struct ex_hdr *cut = ck->head[u];
+    struct ex_hdr *cut = ck->list[u].head;
     for (unsigned i = 1; i < keep; i++)
         cut = *(void **)(cut + 1);
     struct ex_hdr *rest = *(void **)(cut + 1);
-    unsigned n = ck->count[u] - keep;
+    unsigned n = ck->list[u].count - keep;
     *(void **)(cut + 1) = NULL;
-    ck->count[u] = (uint16_t)keep;
+    ck->list[u].count = (uint16_t)keep;
     struct ex_heap *hp = heap_owner(ex, rest, kind);
     uint64_t bytes = (uint64_t)n * u * ex_unit;
     ex_lock(&hp->lock);
@@ -609,9 +609,9 @@ static void parked_report(struct ex *ex, struct ex_hdr *h, unsigned kind, unsign
 __attribute__((ms_abi)) void ex_parked_corrupt(struct ex *ex, struct ex_cache_kind *ck,
                                                unsigned kind, unsigned u)
 {
-    struct ex_hdr *h = ck->head[u];
-    ck->head[u] = NULL; /* the blocks on it stay out of the pool */
-    ck->count[u] = 0;
+    struct ex_hdr *h = ck->list[u].head;
+    ck->list[u].head = NULL; /* the blocks on it stay out of the pool */
+    ck->list[u].count = 0;
     parked_report(ex, h, kind, u, ((void **)(h + 1))[1]);
 }
 
@@ -641,7 +641,7 @@ static bool check_chain(struct ex *ex, void **head, unsigned kind, unsigned u, b
 {
     for (void **link = head; *link; link = (void **)((struct ex_hdr *)*link + 1)) {
         struct ex_hdr *h = *link;
-        if (!ex_parked_ok(ex, h, kind, u, *(void **)(h + 1))) {
+        if (!ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), *(void **)(h + 1))) {
             *link = NULL;
             parked_report(ex, h, kind, u, batch && link == head ? NULL : ((void **)(h + 1))[1]);
             return false;
@@ -657,8 +657,8 @@ void ex_pool_check_parked(struct ex *ex)
         for (unsigned u = 2; u < ex_max_page_units; u++) {
             for (unsigned i = 0; i < ex->ncaches; i++) {
                 struct ex_cache_kind *ck = &ex->caches[i].kind[k];
-                if (ck->count[u] && !check_chain(ex, &ck->head[u], k, u, false))
-                    ck->count[u] = 0; /* what is left is never handed out */
+                if (ck->list[u].count && !check_chain(ex, &ck->list[u].head, k, u, false))
+                    ck->list[u].count = 0; /* what is left is never handed out */
             }
             for (unsigned i = 0; i < ex_heaps; i++) {
                 struct ex_heap *hp = &ex->heaps[i][k];
@@ -696,7 +696,7 @@ void ex_pool_trim(struct ex *ex)
     for (unsigned i = 0; i < ex->ncaches; i++)
         for (int k = 0; k < ex_kind_count; k++)
             for (unsigned u = 0; u < ex_max_page_units; u++)
-                if (ex->caches[i].kind[k].count[u])
+                if (ex->caches[i].kind[k].list[u].count)
                     cache_drain(ex, &ex->caches[i].kind[k], (enum ex_kind)k, u);
     /* first every depot (which may feed other heaps' remote stacks), then
      * every remote stack (which feeds none) */

@@ -315,7 +315,7 @@ struct ex_freed {
  * and every live block of its page has the page's tag and owner, the tag
  * being the one given (0: ExFreePool, checked only for protected tags).
  * A page whose record is its bitmap (small blocks, whose headers are
- * likely in cache) gives the size from the header, checked. Then the
+ * likely in cache) gives the size from the header. Then the
  * block is not live any more and true is returned, with its size, tag and
  * owner in *f; false leaves everything as it was. */
 static inline __attribute__((always_inline)) bool ex_unmark_fast(struct ex *ex, uint64_t idx,
@@ -336,10 +336,13 @@ static inline __attribute__((always_inline)) bool ex_unmark_fast(struct ex *ex, 
                 ok = true;
             }
         } else {
+            /* Only the size is read here, in range for the cache's lists:
+             * the cookie covers it, and ex_parked_ok checks the cookie
+             * and the rest when the block is handed out again. */
             uint64_t bit, *w = ex_live_word(ex, idx, unit, &bit);
-            if ((*w & bit) && h->cookie == hdr_cookie(ex, h) &&
-                (h->type & ~ex_hdr_quota) == (ex_hdr_busy | kind) && ex_hdr_fits(ex, h)) {
-                f->units = hdr_size(h);
+            unsigned units = hdr_size(h);
+            if ((*w & bit) && units - 2 <= ex->max_units - 2) {
+                f->units = units;
                 *w &= ~bit;
                 if (--r->live == 0)
                     r->bits = 0;
@@ -412,22 +415,34 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
 /* The fast paths' out-of-line calls are ms_abi: see pool.c. */
 
 /* A parked block of kind and u units at the head of a cache list is still
- * as the pool left it: busy as its last allocation left it when a free
- * parked it, ex_hdr_cached when a refill did. The free path parks a block
- * without reading its header, so an overrun of the block before it (before or after its free)
- * is found here, when the block is handed out again, or when it is
- * coalesced (pool_heap.c). next, the list link in its body, is NULL or a
- * header in a small page of the same kind. */
+ * as the pool left it: busy, as its last allocation (or the refill that
+ * carved it) left it, its page record saying it is not live. The free path
+ * parks a block without reading its header, so an overrun of the block
+ * before it (before or after its free) is found here, when the block is
+ * handed out again, or when it is coalesced (pool_heap.c). next, the list
+ * link in its body, is NULL or a header in a small page of the same kind.
+ * The header is compared as two words: PreviousSize, PoolIndex, BlockSize
+ * and PoolType, then owner and cookie. */
+/* PoolIndex bits 2-7 clear, its bit 1 and BlockSize u, PoolType busy|kind
+ * (the quota bit aside): ex_clist.want. */
+static inline uint32_t ex_parked_want(unsigned kind, unsigned u)
+{
+    return ((ex_hdr_busy | kind) << 24) | ((u & 0xFFu) << 16) | ((u & 0x100u) << 1);
+}
+
 static inline __attribute__((always_inline)) bool ex_parked_ok(const struct ex *ex,
                                                                const struct ex_hdr *h,
                                                                unsigned kind, unsigned u,
-                                                               const void *next)
+                                                               uint32_t want, const void *next)
 {
+    uint64_t w0, w1;
+    memcpy(&w0, h, sizeof(w0));
+    memcpy(&w1, (const uint8_t *)h + 8, sizeof(w1));
     uint64_t off = (uint64_t)((const uint8_t *)next - ex->sys->mm.system.base);
-    return h->cookie == hdr_cookie_of(ex, h, u) && hdr_size(h) == u &&
-           ((h->type & ~ex_hdr_quota) == (ex_hdr_busy | kind) ||
-            h->type == (ex_hdr_cached | kind)) &&
-           !(h->index & ~3u) && hdr_prev(h) - 1 < ex_hdr_unit(ex, h) && h->owner < ex_max_owners &&
+    return ((uint32_t)w0 & 0xF7FFFE00u) == want &&
+           (unsigned)(w0 & 0x1FF) - 1 < ex_hdr_unit(ex, h) && /* PreviousSize */
+           !(w1 & (0xFFFFu & ~(ex_max_owners - 1u))) &&       /* owner */
+           (uint32_t)(w1 >> 32) == hdr_cookie_of(ex, h, u) &&
            (!next || (!(off & (ex_unit - 1)) && off < ex->sys->mm.system.bytes &&
                       ex_pm_get(ex, off >> ex->page_shift) == ex_pm_small + kind));
 }
@@ -439,16 +454,17 @@ static inline __attribute__((always_inline)) bool ex_parked_ok(const struct ex *
 static inline __attribute__((always_inline)) struct ex_hdr *
 ex_cache_take(const struct ex *ex, struct ex_cache_kind *ck, unsigned kind, unsigned u, bool *bad)
 {
-    struct ex_hdr *h = ck->head[u];
+    struct ex_clist *l = &ck->list[u];
+    struct ex_hdr *h = l->head;
     if (!h)
         return NULL;
     struct ex_hdr *next = *(void **)(h + 1);
-    if (__builtin_expect(!ex_parked_ok(ex, h, kind, u, next), 0)) {
+    if (__builtin_expect(!ex_parked_ok(ex, h, kind, u, l->want, next), 0)) {
         *bad = true;
         return NULL;
     }
-    ck->head[u] = next;
-    ck->count[u]--;
+    l->head = next;
+    l->count--;
     if (next) {
         __builtin_prefetch(next, 1);
         __builtin_prefetch(next + 1, 1);
@@ -470,11 +486,12 @@ static inline __attribute__((always_inline)) void ex_cache_push(struct ex *ex,
                                                                 enum ex_kind kind, struct ex_hdr *h,
                                                                 unsigned u, void *site)
 {
+    struct ex_clist *l = &ck->list[u];
     void **body = (void **)(h + 1);
-    body[0] = ck->head[u];
+    body[0] = l->head;
     body[1] = site;
-    ck->head[u] = h;
-    if (__builtin_expect(++ck->count[u] > ex->cache_limit[u], 0))
+    l->head = h;
+    if (__builtin_expect(++l->count > l->limit, 0))
         ex_cache_flush(ex, ck, kind, u);
 }
 

@@ -62,6 +62,12 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
         machine_error_set(err, "out of host memory setting up the pools");
         return -1;
     }
+    for (unsigned i = 0; i < ex->ncaches; i++)
+        for (unsigned k = 0; k < ex_kind_count; k++)
+            for (unsigned u = 0; u < ex_max_page_units; u++) {
+                ex->caches[i].kind[k].list[u].limit = ex->cache_limit[u];
+                ex->caches[i].kind[k].list[u].want = ex_parked_want(k, u);
+            }
     memset(ex->heaps, 0, sizeof(*ex->heaps) * ex_heaps);
     memset(ex->carvers, 0, sizeof(ex->carvers));
     for (unsigned i = 0; i < ex_heaps; i++)

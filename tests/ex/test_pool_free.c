@@ -298,7 +298,7 @@ static void stale_pad_body(void *arg)
     for (int i = 0; i < 4096 && !x; i++) {
         uint8_t *q = ExAllocatePoolWithTag(NonPagedPoolNxCacheAligned, n, 'daPS');
         struct ex_hdr *pad = (struct ex_hdr *)q - 1;
-        if ((pad->type & ex_hdr_pad) && hdr_prev(pad) == 1 && ck->count[u] == 0)
+        if ((pad->type & ex_hdr_pad) && hdr_prev(pad) == 1 && ck->list[u].count == 0)
             x = q;
     }
     assert_non_null(x);
