@@ -204,6 +204,7 @@ struct ex {
     unsigned max_units;  /* largest block: page_units - 1 */
     uint64_t small_max;  /* largest small request: page_size - 32 */
     uint32_t secret;     /* header cookies */
+    uint64_t link_key;   /* list links in freed blocks' bodies (pool_impl.h: ex_link_put) */
     uint8_t fill;        /* seeded fill byte for uninitialized blocks */
 
     uint16_t cache_limit[ex_max_page_units]; /* parked blocks per cache list (pool_heap.c) */
@@ -318,7 +319,7 @@ int ex_special_fault(struct sys *sys, void *addr, int access, void *pc);
 /* The pool's verifier rules (and mm's contiguous-memory one), for
  * src/vf/catalogue.c. */
 extern const struct vf_rule *const ex_pool_vf_rules[];
-enum { ex_pool_vf_rule_count = 23 };
+enum { ex_pool_vf_rule_count = 24 };
 
 /* ---- interlocked and checked lists (list.c, list_slist.c) ---------------------- */
 extern const struct vf_rule ex_rule_list_corrupt, ex_rule_list_slist_misaligned;

@@ -564,6 +564,14 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
                 "the pool block at %p was already freed", p);
         return;
     }
+    if ((h->type & ex_hdr_padded) && (struct ex_hdr *)p == h + 1) {
+        vf_fire(&ex_rule_free_mid_block, (uint64_t)(uintptr_t)p, 0,
+                (uint64_t)((uintptr_t)p & (ex->page_size - 1)),
+                "%p is inside the cache-aligned pool block whose header is at %p: the block "
+                "starts at the 64-byte boundary after its pad",
+                p, (void *)h);
+        return;
+    }
     enum ex_kind kind = ex_small_kind(ex, h);
     if (!ex_hdr_sane(ex, h, kind)) {
         vf_fire(&ex_rule_header_corrupt, (uint64_t)(uintptr_t)h,
@@ -592,6 +600,7 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
      * overwritten by the cache's list link, into another block. */
     if ((struct ex_hdr *)p != h + 1)
         ((struct ex_hdr *)p - 1)->cookie = ~hdr_cookie(ex, (struct ex_hdr *)p - 1);
+    h->type &= (uint8_t)~ex_hdr_padded; /* parked blocks are plain busy */
     struct ex_cache *c = ex_cache_get(ex);
     ex_track_fast(ex, c, h->tag, kind, h->owner, (int64_t)u * ex_unit, false);
     ex_cache_push(ex, &c->kind[kind], kind, h, u, caller);

@@ -51,6 +51,26 @@
 
 #define HDR_AT(p, units) ((struct ex_hdr *)((uint8_t *)(p) + (size_t)(units)*ex_unit))
 
+const struct vf_rule ex_rule_freelist_corrupt = {
+    .id = "pool.freelist-corrupt",
+    .code = 0x19,
+    .p1 = 0x3,
+    .params = {"freed block", "the link found in it", "reserved"},
+    .text = "a freed pool block's list link was overwritten (a write after free)",
+    .option = vf_opt_os,
+    .fixture = "tests/fixtures/pool-freelist-corrupt"};
+
+__attribute__((ms_abi)) void ex_link_corrupt(struct ex *ex, const void *h, unsigned kind,
+                                             const char *where)
+{
+    const void *raw = *(void *const *)((const struct ex_hdr *)h + 1);
+    vf_fire(&ex_rule_freelist_corrupt, (uint64_t)(uintptr_t)h,
+            (uint64_t)(uintptr_t)ex_link_get(ex, raw), 0,
+            "the %s pool block at %p (freed, on %s) holds %p where the pool keeps its list "
+            "link: the block was written after it was freed",
+            kind == ex_kind_paged ? "paged" : "nonpaged", h, where, raw);
+}
+
 /* ---- pages -------------------------------------------------------------- */
 
 void ex_pm_set(struct ex *ex, const void *va, uint64_t n, uint8_t v)
@@ -141,26 +161,59 @@ void ex_pages_unmap(struct ex *ex, void *va, uint64_t n)
 
 /* ---- the central heap (hp->lock held) ------------------------------------- */
 
-static void fl_push(struct ex_heap *hp, struct ex_hdr *h, unsigned u)
+/* The heaps' free lists are doubly linked through the free blocks' bodies
+ * (ex_link_put). hp's kind, for the link checks. */
+static inline unsigned heap_kind(const struct ex *ex, const struct ex_heap *hp)
+{
+    return (unsigned)(hp - ex->heaps[hp->id]);
+}
+
+static void fl_push(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h, unsigned u)
 {
     struct ex_free *f = (struct ex_free *)(h + 1);
-    f->prev = NULL;
-    f->next = hp->head[u];
-    if (f->next)
-        f->next->prev = f;
+    struct ex_free *old = hp->head[u];
+    f->prev = ex_link_put(ex, NULL);
+    f->next = ex_link_put(ex, old);
+    if (old)
+        old->prev = ex_link_put(ex, f);
     hp->head[u] = f;
     hp->nonempty[u >> 6] |= 1ULL << (u & 63);
 }
 
-static void fl_remove(struct ex_heap *hp, struct ex_hdr *h, unsigned u)
+/* Drops the free list of u (its blocks stay out of the pool) after a
+ * report. */
+static void fl_drop(struct ex_heap *hp, unsigned u)
 {
+    hp->head[u] = NULL;
+    hp->nonempty[u >> 6] &= ~(1ULL << (u & 63));
+}
+
+/* Takes h off the free list of u; false, after a report (hp->lock is
+ * dropped for it) and with the list dropped, when a link of h or its
+ * neighbours was overwritten. */
+static bool fl_remove(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h, unsigned u)
+{
+    unsigned kind = heap_kind(ex, hp);
     struct ex_free *f = (struct ex_free *)(h + 1);
-    if (f->prev)
-        f->prev->next = f->next;
-    else if (!(hp->head[u] = f->next))
+    struct ex_free *prev = ex_link_get(ex, f->prev), *next = ex_link_get(ex, f->next);
+    bool ok = ex_link_ok(ex, prev ? (struct ex_hdr *)prev - 1 : NULL, kind) &&
+              ex_link_ok(ex, next ? (struct ex_hdr *)next - 1 : NULL, kind) &&
+              (prev ? ex_link_get(ex, prev->next) == f : hp->head[u] == f) &&
+              (!next || ex_link_get(ex, next->prev) == f);
+    if (__builtin_expect(!ok, 0)) {
+        fl_drop(hp, u);
+        ex_unlock(&hp->lock);
+        ex_link_corrupt(ex, h, kind, "a heap free list");
+        ex_lock(&hp->lock);
+        return false;
+    }
+    if (prev)
+        prev->next = ex_link_put(ex, next);
+    else if (!(hp->head[u] = next))
         hp->nonempty[u >> 6] &= ~(1ULL << (u & 63));
-    if (f->next)
-        f->next->prev = f->prev;
+    if (next)
+        next->prev = ex_link_put(ex, prev);
+    return true;
 }
 
 static int fl_find(const struct ex_heap *hp, unsigned u, unsigned max_units)
@@ -198,9 +251,17 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
 {
     if (hp->empty) {
         struct ex_hdr *h = hp->empty;
-        hp->empty = ((struct ex_free *)(h + 1))->next;
-        hp->nempty--;
-        return h;
+        struct ex_hdr *next = ex_link_get(ex, ((struct ex_free *)(h + 1))->next);
+        if (ex_link_ok(ex, next, kind)) {
+            hp->empty = next;
+            hp->nempty--;
+            return h;
+        }
+        hp->empty = NULL; /* its pages stay out of the pool */
+        hp->nempty = 0;
+        ex_unlock(&hp->lock);
+        ex_link_corrupt(ex, h, kind, "the heap's empty pages");
+        ex_lock(&hp->lock);
     }
     /* Grow by 16 pages at a time: one mapping, one lock round. */
     enum { grow = 16 };
@@ -228,7 +289,7 @@ static struct ex_hdr *heap_new_page(struct ex *ex, enum ex_kind kind, struct ex_
         if (!first) {
             first = h;
         } else {
-            ((struct ex_free *)(h + 1))->next = hp->empty;
+            ((struct ex_free *)(h + 1))->next = ex_link_put(ex, hp->empty);
             hp->empty = h;
             hp->nempty++;
         }
@@ -259,8 +320,15 @@ static inline struct ex_heap *heap_owner(struct ex *ex, const struct ex_hdr *h, 
 static void heap_drain_remote(struct ex *ex, struct ex_heap *hp)
 {
     struct ex_hdr *h = __atomic_exchange_n((struct ex_hdr **)&hp->remote, NULL, __ATOMIC_ACQUIRE);
+    unsigned kind = heap_kind(ex, hp);
     while (h) {
-        struct ex_hdr *next = *(void **)(h + 1);
+        struct ex_hdr *next = ex_link_get(ex, *(void **)(h + 1));
+        if (!ex_link_ok(ex, next, kind)) {
+            ex_unlock(&hp->lock);
+            ex_link_corrupt(ex, h, kind, "a heap's remote stack");
+            ex_lock(&hp->lock);
+            next = NULL; /* the rest stays out of the pool */
+        }
         heap_give(ex, hp, h);
         h = next;
     }
@@ -279,7 +347,7 @@ static void heap_put(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h, enum e
     }
     void *top = __atomic_load_n(&o->remote, __ATOMIC_RELAXED);
     do
-        *(void **)(h + 1) = top;
+        *(void **)(h + 1) = ex_link_put(ex, top);
     while (!__atomic_compare_exchange_n(&o->remote, &top, h, true, __ATOMIC_RELEASE,
                                         __ATOMIC_RELAXED));
 }
@@ -310,14 +378,15 @@ static struct ex_hdr *heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap
         k = (int)ex->max_units;
     } else {
         h = (struct ex_hdr *)hp->head[k] - 1;
-        fl_remove(hp, h, (unsigned)k);
+        if (!fl_remove(ex, hp, h, (unsigned)k))
+            return heap_take(ex, kind, hp, u); /* that list is dropped: look again */
     }
     if ((unsigned)k - u >= 2) {
         struct ex_hdr *rest = HDR_AT(h, u);
         hdr_init(ex, rest, u, (unsigned)k - u, 0);
         if (!last_in_page(ex, rest))
             hdr_set_prev(HDR_AT(rest, k - u), (unsigned)k - u);
-        fl_push(hp, rest, (unsigned)k - u);
+        fl_push(ex, hp, rest, (unsigned)k - u);
         hdr_set_size(ex, h, u);
     }
     return h;
@@ -355,16 +424,14 @@ static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
     unsigned u = hdr_size(h);
     if (!last_in_page(ex, h)) {
         struct ex_hdr *n = HDR_AT(h, u);
-        if (n->type == 0) {
-            unsigned nu = hdr_size(n);
-            fl_remove(hp, n, nu);
+        unsigned nu = hdr_size(n);
+        if (n->type == 0 && fl_remove(ex, hp, n, nu)) {
             n->cookie = ~hdr_cookie(ex, n); /* no longer a header */
             u += nu;
         }
     }
     struct ex_hdr *p = (struct ex_hdr *)((uint8_t *)h - (size_t)hdr_prev(h) * ex_unit);
-    if (p->type == 0) {
-        fl_remove(hp, p, hdr_size(p));
+    if (p->type == 0 && fl_remove(ex, hp, p, hdr_size(p))) {
         u += hdr_size(p);
         h->cookie = ~hdr_cookie(ex, h);
         h = p;
@@ -377,7 +444,7 @@ static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
     if (u == ex->max_units) {
         /* Keep some wholly free pages; give the rest back to mm. */
         if (hp->nempty < 64 + hp->pages / 8) {
-            ((struct ex_free *)(h + 1))->next = hp->empty;
+            ((struct ex_free *)(h + 1))->next = ex_link_put(ex, hp->empty);
             hp->empty = h;
             hp->nempty++;
         } else {
@@ -388,7 +455,7 @@ static void heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h)
         }
         return;
     }
-    fl_push(hp, h, u);
+    fl_push(ex, hp, h, u);
 }
 
 /* ---- processor caches and the depot ---------------------------------------- */
@@ -446,6 +513,50 @@ static inline void **batch_link(struct ex_hdr *first)
     return (void **)(first + 1) + 1;
 }
 
+/* The block after h on a cache list or a batch (link decoded and checked):
+ * false, after a report, when the link was overwritten. No heap lock may
+ * be held (the report may stop the machine). */
+static bool chain_next(struct ex *ex, const struct ex_hdr *h, unsigned kind, struct ex_hdr **next)
+{
+    struct ex_hdr *n = ex_link_get(ex, *(void *const *)(h + 1));
+    if (__builtin_expect(ex_link_ok(ex, n, kind), 1)) {
+        *next = n;
+        return true;
+    }
+    ex_link_corrupt(ex, h, kind, "a cache list");
+    return false;
+}
+
+/* The same under hp->lock, which the report drops and takes again. */
+static bool chain_next_locked(struct ex *ex, struct ex_heap *hp, const struct ex_hdr *h,
+                              unsigned kind, struct ex_hdr **next)
+{
+    struct ex_hdr *n = ex_link_get(ex, *(void *const *)(h + 1));
+    if (__builtin_expect(ex_link_ok(ex, n, kind), 1)) {
+        *next = n;
+        return true;
+    }
+    ex_unlock(&hp->lock);
+    ex_link_corrupt(ex, h, kind, "a cache list");
+    ex_lock(&hp->lock);
+    return false;
+}
+
+/* The depot batch after first, under hp->lock (as chain_next_locked). */
+static bool batch_next_locked(struct ex *ex, struct ex_heap *hp, struct ex_hdr *first,
+                              unsigned kind, struct ex_hdr **next)
+{
+    struct ex_hdr *n = ex_link_get(ex, *batch_link(first));
+    if (__builtin_expect(ex_link_ok(ex, n, kind), 1)) {
+        *next = n;
+        return true;
+    }
+    ex_unlock(&hp->lock);
+    ex_link_corrupt(ex, first, kind, "the depot");
+    ex_lock(&hp->lock);
+    return false;
+}
+
 /* The cache's list of u units is empty: a batch from the depot if there is
  * one (no split), else blocks from the free lists. Returns one block,
  * taken; NULL when there is no memory. */
@@ -456,12 +567,14 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
     struct ex_heap *hp = &ex->heaps[c->heap][kind];
     *out = NULL;
     ex_lock(&hp->lock);
-    struct ex_hdr *h = hp->depot[u];
+    struct ex_hdr *h = hp->depot[u], *nb;
+    if (h && !batch_next_locked(ex, hp, h, kind, &nb))
+        hp->depot[u] = h = NULL; /* the depot's batches of u stay out of the pool */
     if (h) {
         /* parked by some cache without a look at their headers: they are
          * taken from the list, which checks them */
         unsigned n = batch_size(ex, u);
-        hp->depot[u] = *batch_link(h);
+        hp->depot[u] = nb;
         hp->depot_bytes -= (uint64_t)n * u * ex_unit;
         ex_unlock(&hp->lock);
         *batch_link(h) = NULL; /* no free's site */
@@ -482,7 +595,7 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
         unsigned hu = hdr_size(h);
         void **body = (void **)(h + 1);
         h->type = (uint8_t)(ex_hdr_busy | kind);
-        body[0] = ck->list[hu].head;
+        body[0] = ex_link_put(ex, ck->list[hu].head);
         body[1] = NULL;
         ck->list[hu].head = h;
         ck->list[hu].count++;
@@ -496,15 +609,20 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
  * each block to its page's heap. */
 static void cache_drain(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind, unsigned u)
 {
-    while (ck->list[u].count) {
-        struct ex_hdr *h = ck->list[u].head;
-        ck->list[u].head = *(void **)(h + 1);
-        ck->list[u].count--;
+    struct ex_clist *l = &ck->list[u];
+    while (l->count && l->head) {
+        struct ex_hdr *h = l->head, *next;
+        if (!chain_next(ex, h, kind, &next))
+            next = NULL; /* the rest stays out of the pool */
+        l->head = next;
+        l->count--;
         struct ex_heap *hp = heap_owner(ex, h, kind);
         ex_lock(&hp->lock);
         heap_give(ex, hp, h);
         ex_unlock(&hp->lock);
     }
+    l->head = NULL;
+    l->count = 0;
 }
 
 /* The cache's list of u units passed its limit: the newest half stays,
@@ -517,21 +635,29 @@ static void cache_drain(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind ki
 __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind *ck,
                                             enum ex_kind kind, unsigned u)
 {
+    struct ex_clist *l = &ck->list[u];
     unsigned keep = cache_limit(ex, u) / 2;
-    struct ex_hdr *cut = ck->list[u].head;
-    for (unsigned i = 1; i < keep; i++)
-        cut = *(void **)(cut + 1);
-    struct ex_hdr *rest = *(void **)(cut + 1);
-    unsigned n = ck->list[u].count - keep;
-    *(void **)(cut + 1) = NULL;
-    ck->list[u].count = (uint16_t)keep;
+    struct ex_hdr *cut = l->head, *rest = NULL;
+    for (unsigned i = 1; cut && i < keep; i++)
+        if (!chain_next(ex, cut, kind, &cut))
+            cut = NULL;
+    if (!cut || !chain_next(ex, cut, kind, &rest) || !rest) {
+        /* a link was overwritten (reported), or the list is shorter than
+         * its count after one was: it stays out of the pool */
+        l->head = NULL;
+        l->count = 0;
+        return;
+    }
+    unsigned n = l->count - keep;
+    *(void **)(cut + 1) = ex_link_put(ex, NULL);
+    l->count = (uint16_t)keep;
     struct ex_heap *hp = heap_owner(ex, rest, kind);
     uint64_t bytes = (uint64_t)n * u * ex_unit;
     ex_lock(&hp->lock);
     if (n == batch_size(ex, u) &&
         hp->depot_bytes + bytes <=
             ex_depot_floor + (hp->pages << ex->page_shift) / ex_depot_share) {
-        *batch_link(rest) = hp->depot[u];
+        *batch_link(rest) = ex_link_put(ex, hp->depot[u]);
         hp->depot[u] = rest;
         hp->depot_bytes += bytes;
         ex_unlock(&hp->lock);
@@ -539,7 +665,8 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
     }
     while (rest) {
         struct ex_hdr *h = rest;
-        rest = *(void **)(h + 1);
+        if (!chain_next_locked(ex, hp, h, kind, &rest))
+            rest = NULL;
         heap_put(ex, hp, h, kind);
     }
     ex_unlock(&hp->lock);
@@ -578,6 +705,15 @@ void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, 
     if (r->cache_aligned && ((uintptr_t)p & 63)) {
         uint8_t *a = (uint8_t *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
         struct ex_hdr *pad = (struct ex_hdr *)a - 1;
+        /* A free of h's own body is a mid-block free: the free path must
+         * read h's type, so the page leaves its list for its bitmap. */
+        h->type |= ex_hdr_padded;
+        uint64_t idx = ex_page_index(ex, h);
+        struct ex_prec *rec = ex_prec_of(ex, idx);
+        bool locked = prec_lock(ex, rec);
+        if (!rec->bits)
+            ex_prec_to_bits(ex, idx, rec);
+        prec_unlock(rec, locked);
         hdr_init(ex, pad, (unsigned)(((uint8_t *)pad - (uint8_t *)h) / ex_unit), 0,
                  (uint8_t)(ex_hdr_busy | ex_hdr_pad | r->kind));
         pad->tag = r->tag;
@@ -606,13 +742,22 @@ static void parked_report(struct ex *ex, struct ex_hdr *h, unsigned kind, unsign
             hdr_prev(h), kind == ex_kind_paged ? "paged" : "nonpaged", u);
 }
 
+/* h failed ex_parked_ok: its header, or else its list link. */
+static void parked_fail(struct ex *ex, struct ex_hdr *h, unsigned kind, unsigned u, void *site)
+{
+    if (ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), NULL))
+        ex_link_corrupt(ex, h, kind, "a cache list");
+    else
+        parked_report(ex, h, kind, u, site);
+}
+
 __attribute__((ms_abi)) void ex_parked_corrupt(struct ex *ex, struct ex_cache_kind *ck,
                                                unsigned kind, unsigned u)
 {
     struct ex_hdr *h = ck->list[u].head;
     ck->list[u].head = NULL; /* the blocks on it stay out of the pool */
     ck->list[u].count = 0;
-    parked_report(ex, h, kind, u, ((void **)(h + 1))[1]);
+    parked_fail(ex, h, kind, u, ((void **)(h + 1))[1]);
 }
 
 __attribute__((ms_abi)) void ex_cache_park(struct ex *ex, struct ex_cache *c)
@@ -634,38 +779,85 @@ static void park_all(struct ex *ex)
             ex_cache_park(ex, &ex->caches[i]);
 }
 
-/* The chain from *head of blocks of u units; a corrupt one cuts it there.
- * A depot batch's first block keeps the batch link where others keep the
- * site of their free. */
-static bool check_chain(struct ex *ex, void **head, unsigned kind, unsigned u, bool batch)
+/* Checks the chain of parked blocks of u units from *head (a cache list,
+ * or a depot batch, whose first block keeps the batch link where the
+ * others keep the site of their free). Returns how many passed; the first
+ * that did not is reported and cut off with the rest. */
+static unsigned check_chain(struct ex *ex, struct ex_hdr **head, unsigned kind, unsigned u,
+                            bool batch)
 {
-    for (void **link = head; *link; link = (void **)((struct ex_hdr *)*link + 1)) {
-        struct ex_hdr *h = *link;
-        if (!ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), *(void **)(h + 1))) {
-            *link = NULL;
-            parked_report(ex, h, kind, u, batch && link == head ? NULL : ((void **)(h + 1))[1]);
-            return false;
+    unsigned n = 0;
+    struct ex_hdr *prev = NULL;
+    for (struct ex_hdr *h = *head; h;) {
+        struct ex_hdr *next = ex_link_get(ex, *(void **)(h + 1));
+        if (!ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), next)) {
+            if (prev)
+                *(void **)(prev + 1) = ex_link_put(ex, NULL);
+            else
+                *head = NULL;
+            parked_fail(ex, h, kind, u, batch && !prev ? NULL : ((void **)(h + 1))[1]);
+            return n;
         }
+        n++;
+        prev = h;
+        h = next;
     }
-    return true;
+    return n;
+}
+
+/* A heap's remote stack (blocks of any size). */
+static void check_remote(struct ex *ex, struct ex_heap *hp, unsigned kind)
+{
+    struct ex_hdr *prev = NULL;
+    for (struct ex_hdr *h = hp->remote; h;) {
+        struct ex_hdr *next = ex_link_get(ex, *(void **)(h + 1));
+        unsigned u = hdr_size(h);
+        if (!ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), next)) {
+            if (prev)
+                *(void **)(prev + 1) = ex_link_put(ex, NULL);
+            else
+                hp->remote = NULL;
+            parked_fail(ex, h, kind, u, ((void **)(h + 1))[1]);
+            return;
+        }
+        prev = h;
+        h = next;
+    }
 }
 
 void ex_pool_check_parked(struct ex *ex)
 {
     park_all(ex);
     for (unsigned k = 0; k < ex_kind_count; k++) {
+        for (unsigned i = 0; i < ex_heaps; i++)
+            check_remote(ex, &ex->heaps[i][k], k);
         for (unsigned u = 2; u < ex_max_page_units; u++) {
             for (unsigned i = 0; i < ex->ncaches; i++) {
-                struct ex_cache_kind *ck = &ex->caches[i].kind[k];
-                if (ck->list[u].count && !check_chain(ex, &ck->list[u].head, k, u, false))
-                    ck->list[u].count = 0; /* what is left is never handed out */
+                struct ex_clist *l = &ex->caches[i].kind[k].list[u];
+                if (l->count)
+                    l->count = (uint16_t)check_chain(ex, (struct ex_hdr **)&l->head, k, u, false);
             }
             for (unsigned i = 0; i < ex_heaps; i++) {
                 struct ex_heap *hp = &ex->heaps[i][k];
-                for (struct ex_hdr *b = hp->depot[u]; b; b = *batch_link(b)) {
-                    void *first = b;
-                    if (!check_chain(ex, &first, k, u, true))
-                        return;
+                struct ex_hdr *prevb = NULL;
+                for (struct ex_hdr *bt = hp->depot[u]; bt;) {
+                    struct ex_hdr *nb = ex_link_get(ex, *batch_link(bt));
+                    if (!ex_link_ok(ex, nb, k)) {
+                        ex_link_corrupt(ex, bt, k, "the depot");
+                        *batch_link(bt) = ex_link_put(ex, NULL);
+                        nb = NULL;
+                    }
+                    struct ex_hdr *first = bt;
+                    check_chain(ex, &first, k, u, true);
+                    if (!first) { /* its first block failed: the batch goes */
+                        if (prevb)
+                            *batch_link(prevb) = ex_link_put(ex, nb);
+                        else
+                            hp->depot[u] = nb;
+                    } else {
+                        prevb = bt;
+                    }
+                    bt = nb;
                 }
             }
         }
@@ -675,13 +867,17 @@ void ex_pool_check_parked(struct ex *ex)
 /* hp->lock held. A batch may hold blocks of other heaps' pages: heap_put. */
 static void depot_consolidate(struct ex *ex, struct ex_heap *hp)
 {
-    enum ex_kind kind = (enum ex_kind)(hp - ex->heaps[hp->id]);
+    unsigned kind = heap_kind(ex, hp);
     for (unsigned u = 0; u < ex_max_page_units; u++) {
         while (hp->depot[u]) {
-            struct ex_hdr *h = hp->depot[u];
-            hp->depot[u] = *batch_link(h);
+            struct ex_hdr *h = hp->depot[u], *nb;
+            if (!batch_next_locked(ex, hp, h, kind, &nb))
+                nb = NULL; /* the later batches stay out of the pool */
+            hp->depot[u] = nb;
             while (h) {
-                struct ex_hdr *next = *(void **)(h + 1);
+                struct ex_hdr *next;
+                if (!chain_next_locked(ex, hp, h, kind, &next))
+                    next = NULL;
                 heap_put(ex, hp, h, kind);
                 h = next;
             }
@@ -711,9 +907,18 @@ void ex_pool_trim(struct ex *ex)
         struct ex_heap *hp = &ex->heaps[i / ex_kind_count][i % ex_kind_count];
         ex_lock(&hp->lock);
         heap_drain_remote(ex, hp);
-        while (hp->nempty > 16) {
+        while (hp->nempty > 16 && hp->empty) {
             struct ex_hdr *h = hp->empty;
-            hp->empty = ((struct ex_free *)(h + 1))->next;
+            struct ex_hdr *next = ex_link_get(ex, ((struct ex_free *)(h + 1))->next);
+            if (!ex_link_ok(ex, next, (unsigned)(i % ex_kind_count))) {
+                hp->empty = NULL; /* its pages stay out of the pool */
+                hp->nempty = 0;
+                ex_unlock(&hp->lock);
+                ex_link_corrupt(ex, h, i % ex_kind_count, "the heap's empty pages");
+                ex_lock(&hp->lock);
+                break;
+            }
+            hp->empty = next;
             hp->nempty--;
             void *page = (uint8_t *)h - ex_unit;
             ex_pm_set(ex, page, 1, ex_pm_none);
@@ -746,7 +951,7 @@ static struct ex_hdr *classify_slow(struct ex *ex, void *p)
         uint8_t *lo = (uint8_t *)h, *hi = (uint8_t *)HDR_AT(h, u);
         if ((uint8_t *)p >= lo && (uint8_t *)p < hi) {
             /* busy but not live: being freed by another thread */
-            if (h->type == 0 || (h->type & ex_hdr_cached) || !ex_hdr_live(ex, h)) {
+            if (h->type == 0 || !ex_hdr_live(ex, h)) {
                 vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
                         "%p is inside a pool block that is already free", p);
             } else {
@@ -782,7 +987,7 @@ __attribute__((ms_abi)) struct ex_hdr *ex_small_header(struct ex *ex, void *p)
     }
     if (h->type & ex_hdr_busy)
         return h;
-    if (h->type == 0 || (h->type & ex_hdr_cached)) {
+    if (h->type == 0) {
         vf_fire(&ex_rule_double_free, 0, (uint64_t)(uintptr_t)h, *(uint64_t *)h,
                 "the pool block at %p was already freed", p);
         return NULL;

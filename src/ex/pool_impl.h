@@ -41,7 +41,7 @@ enum {
     ex_hdr_quota = 0x08,  /* charged to quota */
     ex_hdr_page = 0x10,   /* the page header unit */
     ex_hdr_pad = 0x20,    /* cache-aligned block: the real header is prev units back */
-    ex_hdr_cached = 0x40, /* freed, parked in a processor cache */
+    ex_hdr_padded = 0x40, /* cache-aligned: the body starts after a pad header */
     ex_hdr_busy = 0x80,   /* handed out */
 };
 
@@ -143,6 +143,23 @@ static inline uint8_t ex_pm_get(const struct ex *ex, uint64_t idx)
     return idx < ex->page_map_len ? ex->page_map[idx] : ex_pm_none;
 }
 
+/* ---- links in freed blocks' bodies --------------------------------------------
+ * Cache lists, depot batches, remote stacks, the heaps' free lists and
+ * empty pages link freed blocks through their bodies, which a driver can
+ * still write (a use after free). Each link is stored XORed with a
+ * per-boot key and checked before it is followed: a pointer, NULL or
+ * anything else a driver writes there decodes to an address that is not a
+ * block's, and the pool reports pool.freelist-corrupt instead of
+ * following it. */
+static inline void *ex_link_put(const struct ex *ex, const void *p)
+{
+    return (void *)((uintptr_t)p ^ ex->link_key);
+}
+static inline void *ex_link_get(const struct ex *ex, const void *stored)
+{
+    return (void *)((uintptr_t)stored ^ ex->link_key);
+}
+
 static inline __attribute__((always_inline)) uint64_t ex_page_index(const struct ex *ex,
                                                                     const void *va)
 {
@@ -160,6 +177,22 @@ static inline __attribute__((always_inline)) unsigned ex_hdr_unit(const struct e
 {
     return (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
 }
+
+/* A decoded link: NULL, or the header of a block (not a page header) in a
+ * small page of kind. */
+static inline __attribute__((always_inline)) bool ex_link_ok(const struct ex *ex, const void *h,
+                                                             unsigned kind)
+{
+    uint64_t off = (uint64_t)((const uint8_t *)h - ex->sys->mm.system.base);
+    return !h || (!(off & (ex_unit - 1)) && off < ex->sys->mm.system.bytes &&
+                  (off & (ex->page_size - 1)) >= ex_unit &&
+                  ex_pm_get(ex, off >> ex->page_shift) == ex_pm_small + kind);
+}
+
+/* Reports the link in the body of the freed block at h (of kind), which
+ * ex_link_ok refused: a write after the block was freed. pool_heap.c. */
+__attribute__((ms_abi)) void ex_link_corrupt(struct ex *ex, const void *h, unsigned kind,
+                                             const char *where);
 
 /* Page idx's bitmap word of unit, *bit its bit. */
 static inline __attribute__((always_inline)) uint64_t *
@@ -183,20 +216,22 @@ static inline __attribute__((always_inline)) uint8_t *ex_page_heap(const struct 
  * are carved by one heap each, so two threads meet on one only when a
  * block crosses threads, and one locked instruction per call is cheaper
  * than making each field's update atomic. */
-static inline __attribute__((always_inline)) void prec_lock(const struct ex *ex, struct ex_prec *r)
+static inline __attribute__((always_inline)) bool prec_lock(const struct ex *ex, struct ex_prec *r)
 {
-    if (__builtin_expect(!ex->mt, 1))
-        return;
+    /* read once: an attach may turn mt on meanwhile, and the unlock must
+     * match the lock */
+    bool mt = __atomic_load_n(&ex->mt, __ATOMIC_RELAXED);
+    if (__builtin_expect(!mt, 1))
+        return false;
     while (__atomic_exchange_n(&r->lock, 1, __ATOMIC_ACQUIRE))
         while (__atomic_load_n(&r->lock, __ATOMIC_RELAXED))
             __builtin_ia32_pause();
+    return true;
 }
-static inline __attribute__((always_inline)) void prec_unlock(const struct ex *ex,
-                                                              struct ex_prec *r)
+static inline __attribute__((always_inline)) void prec_unlock(struct ex_prec *r, bool locked)
 {
-    if (__builtin_expect(!ex->mt, 1))
-        return;
-    __atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
+    if (__builtin_expect(locked, 0))
+        __atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
 }
 
 /* List form (bits 0): the index of unit in r->unit, or -1. One compare
@@ -287,9 +322,9 @@ static inline bool ex_hdr_live(const struct ex *ex, const struct ex_hdr *h)
 {
     uint64_t idx = ex_page_index(ex, h);
     struct ex_prec *r = ex_prec_of(ex, idx);
-    prec_lock(ex, r);
+    bool locked = prec_lock(ex, r);
     bool live = prec_has(ex, idx, r, ex_hdr_unit(ex, h));
-    prec_unlock(ex, r);
+    prec_unlock(r, locked);
     return live;
 }
 
@@ -299,9 +334,9 @@ ex_mark_live(struct ex *ex, const struct ex_hdr *h, unsigned units, uint32_t tag
 {
     uint64_t idx = ex_page_index(ex, h);
     struct ex_prec *r = ex_prec_of(ex, idx);
-    prec_lock(ex, r);
+    bool locked = prec_lock(ex, r);
     prec_add(ex, idx, r, ex_hdr_unit(ex, h), units, tag, owner);
-    prec_unlock(ex, r);
+    prec_unlock(r, locked);
 }
 
 /* What the free path learns from the page record alone. */
@@ -324,7 +359,7 @@ static inline __attribute__((always_inline)) bool ex_unmark_fast(struct ex *ex, 
                                                                  struct ex_freed *f)
 {
     struct ex_prec *r = ex_prec_of(ex, idx);
-    prec_lock(ex, r);
+    bool locked = prec_lock(ex, r);
     bool ok = false;
     if (!r->other && (r->tag == tag || (!tag && !(r->tag & ex_tag_protected)))) {
         unsigned unit = ex_hdr_unit(ex, h);
@@ -336,12 +371,14 @@ static inline __attribute__((always_inline)) bool ex_unmark_fast(struct ex *ex, 
                 ok = true;
             }
         } else {
-            /* Only the size is read here, in range for the cache's lists:
-             * the cookie covers it, and ex_parked_ok checks the cookie
-             * and the rest when the block is handed out again. */
+            /* The size and the cookie that covers it (one line): the
+             * free counts the size and parks the block by it; the rest is
+             * checked when the block is handed out again (ex_parked_ok). */
             uint64_t bit, *w = ex_live_word(ex, idx, unit, &bit);
             unsigned units = hdr_size(h);
-            if ((*w & bit) && units - 2 <= ex->max_units - 2) {
+            if ((*w & bit) && units - 2 <= ex->max_units - 2 &&
+                h->cookie == hdr_cookie_of(ex, h, units) &&
+                (h->type & (ex_hdr_busy | ex_hdr_pad | ex_hdr_padded)) == ex_hdr_busy) {
                 f->units = units;
                 *w &= ~bit;
                 if (--r->live == 0)
@@ -352,7 +389,7 @@ static inline __attribute__((always_inline)) bool ex_unmark_fast(struct ex *ex, 
         f->owner = r->owner;
         f->tag = r->tag;
     }
-    prec_unlock(ex, r);
+    prec_unlock(r, locked);
     return ok;
 }
 
@@ -365,12 +402,12 @@ static inline bool ex_unmark(struct ex *ex, const struct ex_hdr *h)
     struct ex_prec *r = ex_prec_of(ex, idx);
     uint32_t tag = h->tag;
     unsigned owner = h->owner;
-    prec_lock(ex, r);
+    bool locked = prec_lock(ex, r);
     bool ok = prec_remove(ex, idx, r, ex_hdr_unit(ex, h));
     /* a header whose tag was overwritten must not drive other below 0 */
     if (ok && (r->tag != tag || r->owner != owner) && r->other)
         r->other--;
-    prec_unlock(ex, r);
+    prec_unlock(r, locked);
     return ok;
 }
 
@@ -420,7 +457,7 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
  * parks a block without reading its header, so an overrun of the block
  * before it (before or after its free) is found here, when the block is
  * handed out again, or when it is coalesced (pool_heap.c). next, the list
- * link in its body, is NULL or a header in a small page of the same kind.
+ * link in its body (decoded), must pass ex_link_ok.
  * The header is compared as two words: PreviousSize, PoolIndex, BlockSize
  * and PoolType, then owner and cookie. */
 /* PoolIndex bits 2-7 clear, its bit 1 and BlockSize u, PoolType busy|kind
@@ -438,13 +475,10 @@ static inline __attribute__((always_inline)) bool ex_parked_ok(const struct ex *
     uint64_t w0, w1;
     memcpy(&w0, h, sizeof(w0));
     memcpy(&w1, (const uint8_t *)h + 8, sizeof(w1));
-    uint64_t off = (uint64_t)((const uint8_t *)next - ex->sys->mm.system.base);
     return ((uint32_t)w0 & 0xF7FFFE00u) == want &&
            (unsigned)(w0 & 0x1FF) - 1 < ex_hdr_unit(ex, h) && /* PreviousSize */
            !(w1 & (0xFFFFu & ~(ex_max_owners - 1u))) &&       /* owner */
-           (uint32_t)(w1 >> 32) == hdr_cookie_of(ex, h, u) &&
-           (!next || (!(off & (ex_unit - 1)) && off < ex->sys->mm.system.bytes &&
-                      ex_pm_get(ex, off >> ex->page_shift) == ex_pm_small + kind));
+           (uint32_t)(w1 >> 32) == hdr_cookie_of(ex, h, u) && ex_link_ok(ex, next, kind);
 }
 
 /* Takes the newest parked block of u units: NULL when the list is empty,
@@ -458,7 +492,7 @@ ex_cache_take(const struct ex *ex, struct ex_cache_kind *ck, unsigned kind, unsi
     struct ex_hdr *h = l->head;
     if (!h)
         return NULL;
-    struct ex_hdr *next = *(void **)(h + 1);
+    struct ex_hdr *next = ex_link_get(ex, *(void **)(h + 1));
     if (__builtin_expect(!ex_parked_ok(ex, h, kind, u, l->want, next), 0)) {
         *bad = true;
         return NULL;
@@ -488,7 +522,7 @@ static inline __attribute__((always_inline)) void ex_cache_push(struct ex *ex,
 {
     struct ex_clist *l = &ck->list[u];
     void **body = (void **)(h + 1);
-    body[0] = l->head;
+    body[0] = ex_link_put(ex, l->head);
     body[1] = site;
     l->head = h;
     if (__builtin_expect(++l->count > l->limit, 0))
@@ -624,7 +658,7 @@ extern const struct vf_rule ex_rule_zero_size, ex_rule_paged_above_apc,
     ex_rule_tag_chars, ex_rule_bad_type, ex_rule_free_bad_address, ex_rule_free_mid_block,
     ex_rule_free_paged_above_apc, ex_rule_free_nonpaged_above_dispatch, ex_rule_double_free,
     ex_rule_free_wrong_tag, ex_rule_leak_at_unload, ex_rule_executable, ex_rule_header_corrupt,
-    ex_rule_spool_overrun, ex_rule_spool_underrun, ex_rule_spool_use_after_free,
-    ex_rule_spool_corrupt_at_free, ex_rule_spool_bad_irql;
+    ex_rule_freelist_corrupt, ex_rule_spool_overrun, ex_rule_spool_underrun,
+    ex_rule_spool_use_after_free, ex_rule_spool_corrupt_at_free, ex_rule_spool_bad_irql;
 
 #endif

@@ -54,6 +54,7 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
     rng_seed(&r, sys->machine.seed ^ 0x506f6f6cULL); /* "Pool": its own stream */
     ex->secret = (uint32_t)rng_next(&r);
     ex->fill = (uint8_t)(0x80 | (rng_next(&r) & 0x7f)); /* never 0 */
+    ex->link_key = rng_next(&r) | 1;                    /* a NULL link is never stored as 0 */
     ex_cache_limits_init(ex);
     ex->ncaches = sys->ke.nprocessors + ex_host_slots;
     ex->caches = calloc(ex->ncaches, sizeof(*ex->caches));
@@ -111,6 +112,8 @@ uint64_t ex_pool_block_bytes(struct ex *ex, const void *p)
         if ((uintptr_t)p & 15 || ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
             h->cookie != hdr_cookie(ex, h))
             return 0;
+        if (h->type & ex_hdr_padded)
+            return 0; /* the block starts after its pad */
         if (h->type & ex_hdr_pad) {
             if ((h->type & ex_hdr_busy) == 0 || !(h = ex_pad_real(ex, h)) ||
                 h->cookie != hdr_cookie(ex, h))
@@ -144,6 +147,7 @@ const struct vf_rule *const ex_pool_vf_rules[ex_pool_vf_rule_count] = {
     &ex_rule_leak_at_unload,
     &ex_rule_executable,
     &ex_rule_header_corrupt,
+    &ex_rule_freelist_corrupt,
     &mm_rule_contiguous_bad_free,
     &ex_rule_spool_overrun,
     &ex_rule_spool_underrun,

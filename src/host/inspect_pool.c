@@ -56,11 +56,10 @@ static int small_page(struct insp *c, const uint8_t *page, uint64_t pva, uint64_
         /* a busy header whose block is not live was parked by a free */
         bool busy = off && (h->type & ex_hdr_busy) &&
                     ex_hdr_live(ex, (const struct ex_hdr *)(uintptr_t)real);
-        const char *state = off == 0                  ? "(page header)"
-                            : h->type == 0            ? "(Free)"
-                            : h->type & ex_hdr_cached ? "(Free, cached)"
-                            : !busy                   ? "(Free, cached)"
-                                                      : "(Allocated)";
+        const char *state = off == 0       ? "(page header)"
+                            : h->type == 0 ? "(Free)"
+                            : !busy        ? "(Free, cached)"
+                                           : "(Allocated)";
         char t[5];
         tag4(h->tag, t);
         fprintf(c->out, "%c%s size: %4x previous size: %4x  %-15s %c%s", here ? '*' : ' ',

@@ -471,8 +471,10 @@ static void page_record_body(void *arg)
 static void test_page_record(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {40, 200, 1000};
-    for (unsigned i = 0; i < 3; i++)
+    /* 64-128 bytes and 208-272 (bitmap pages), 320-384 (about the list's
+     * 11), 1024-1088 (lists of 3 or 4) */
+    static const size_t sizes[] = {40, 200, 300, 1000};
+    for (unsigned i = 0; i < 4; i++)
         for (int m = 0; m < 2; m++)
             run_ok(modes[m], page_record_body, (void *)(uintptr_t)sizes[i]);
 }

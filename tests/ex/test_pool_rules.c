@@ -39,8 +39,10 @@ static const struct {
     {"pool-leak-at-unload", "standard", 0xC4, 0x62},
     {"pool-executable", "standard,code-integrity", 0xC4, 0x2000},
     {"pool-header-corrupt", "standard", 0x19, 0x20},
-    /* verifier off: the free does not read the header; its batch does */
+    /* verifier off: the free does not read the header; the unload check does */
     {"pool-header-corrupt", "none", 0x19, 0x20},
+    {"pool-freelist-corrupt", "standard", 0x19, 0x3},
+    {"pool-freelist-corrupt", "none", 0x19, 0x3},
     {"pool-free-mid-block", "none", 0xC2, 0x41286},
     {"pool-free-bad-address", "none", 0xC4, 0x10},
     {"pool-contiguous-bad-free", "standard", 0xC2, 0x60},

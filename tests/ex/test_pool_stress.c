@@ -1,6 +1,6 @@
 /*
  * tests/ex/test_pool_stress.c - a seeded random differential test of the
- * pool, and the free path's negative cases.
+ * pool.
  *
  * Spec: spec/memory.md 4, spec/verifier.md 1. A seeded sequence of
  * ExAllocatePoolWithTag / ExAllocatePoolWithQuotaTag / ExAllocatePool2 and
@@ -11,11 +11,9 @@
  * every block is aligned as its type says and never crosses a page, keeps its contents, occupies
  * what ex_pool_block_bytes says (0 once freed), and the per-tag counters equal the model's at
  * checkpoints and at the end. Run with pool tracking off ("none": frees checked against the page
- * record and settled in batches) and on ("standard": every free reads its header), on the default
- * machine and on one with 8 KiB pages. The negative cases stop with the exact code and P1, under
- * "none" and "standard" alike: double free (pending or parked), mid-block and misaligned addresses,
- * a page start, wrong and protected tags, headers destroyed or rewritten with their cookie left
- * intact; and counters read from the host while a pending block's header is corrupt.
+ * record, headers checked when the blocks are handed out again) and on ("standard": every free
+ * reads its header), on the default machine and on one with 8 KiB pages. The negative cases are
+ * test_pool_free.c's and test_pool_uaf.c's.
  */
 /* WDK tags are multi-character constants. */
 #pragma GCC diagnostic ignored "-Wmultichar"
