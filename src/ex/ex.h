@@ -9,7 +9,7 @@
  * ones take whole pages ("big pool", tracked by address). Per-tag counters
  * are always kept (poolmon); per-driver counters feed the unload leak check.
  *
- * Concept notes (pool_heap.c has the details):
+ * Concept notes (pool_heap.c and pool_cache.c have the details):
  * - a pool page = one page header unit + blocks chained by PreviousSize /
  *   BlockSize in 16-byte units; coalescing never crosses a page, so a block
  *   under a page never crosses a page boundary;
@@ -24,7 +24,8 @@
  *   allocate, without coalescing. Tag and driver counters are per cache
  *   too and are summed when read.
  * Spec: spec/memory.md 4, 6; spec/verifier.md 1-3.
- * Invariants: see pool_heap.c (headers) and pool_big.c (big pool table).
+ * Invariants: see pool_heap.c (headers), pool_cache.c (lists) and pool_big.c
+ * (big pool table).
  */
 #ifndef WDMSIM_EX_H
 #define WDMSIM_EX_H
@@ -53,7 +54,7 @@ enum {
     ex_max_page_units = 512,      /* 8 KiB pages */
     ex_max_owners = 64,           /* drivers with their own counters; 0 = kernel */
     ex_tag_slots = 512,           /* per-cache tag table */
-    ex_pend_max = 32,             /* frees counted but not yet parked (pool_heap.c) */
+    ex_pend_max = 32,             /* frees counted but not yet parked (pool_cache.c) */
     ex_host_slots = 8,            /* caches for attached host threads (pool_init.c) */
     ex_heaps = 1 + ex_host_slots, /* heap 0: the processors'; then one per host slot */
 };
@@ -147,9 +148,9 @@ struct ex_heap {
     uint64_t pages; /* small-pool pages held (incl. empty) */
     /* The depot: whole batches of parked blocks that caches flushed, by
      * unit count, handed to the next cache that runs dry of that count
-     * without splitting or coalescing (pool_heap.c). */
+     * without splitting or coalescing (pool_cache.c). */
     void *depot[ex_max_page_units]; /* stack of batches */
-    uint64_t depot_bytes;           /* in all batches (bounded: pool_heap.c) */
+    uint64_t depot_bytes;           /* in all batches (bounded: pool_cache.c) */
     /* Blocks of this heap's pages given back by other heaps (lock-free
      * push, taken whole by the owner): its own cache line, since other
      * threads write it. */
@@ -207,8 +208,8 @@ struct ex {
     uint64_t link_key;   /* list links in freed blocks' bodies (pool_impl.h: ex_link_put) */
     uint8_t fill;        /* seeded fill byte for uninitialized blocks */
 
-    uint16_t cache_limit[ex_max_page_units]; /* parked blocks per cache list (pool_heap.c) */
-    uint16_t unit_class[ex_max_page_units];  /* block units for a request of u (pool_heap.c) */
+    uint16_t cache_limit[ex_max_page_units]; /* parked blocks per cache list (pool_cache.c) */
+    uint16_t unit_class[ex_max_page_units];  /* block units for a request of u (pool_cache.c) */
 
     struct ex_cache *caches; /* ncaches: processors, then host threads */
     unsigned ncaches;

@@ -2,7 +2,9 @@
  * src/ex/pool_impl.h - private to the pool files of src/ex.
  *
  * The block header, the locks, and the calls between the pool's files:
- * pool.c (WDK entry points, argument rules) -> pool_heap.c (small blocks),
+ * pool.c (WDK entry points, argument rules) -> pool_cache.c (small blocks:
+ * caches, depot) -> pool_heap.c (pool pages, central heaps), pool_classify.c
+ * (pointers the full free path places),
  * pool_big.c (whole pages), pool_special.c (special pool), pool_track.c
  * (tags, drivers, leaks).
  */
@@ -159,6 +161,12 @@ static inline void *ex_link_get(const struct ex *ex, const void *stored)
 {
     return (void *)((uintptr_t)stored ^ ex->link_key);
 }
+/* The first word of the body of the freed block whose header is h: its
+ * list link, as stored. */
+static inline const void *ex_body_link(const void *h)
+{
+    return *(void *const *)((const struct ex_hdr *)h + 1);
+}
 
 static inline __attribute__((always_inline)) uint64_t ex_page_index(const struct ex *ex,
                                                                     const void *va)
@@ -189,10 +197,11 @@ static inline __attribute__((always_inline)) bool ex_link_ok(const struct ex *ex
                   ex_pm_get(ex, off >> ex->page_shift) == ex_pm_small + kind);
 }
 
-/* Reports the link in the body of the freed block at h (of kind), which
- * ex_link_ok refused: a write after the block was freed. pool_heap.c. */
-__attribute__((ms_abi)) void ex_link_corrupt(struct ex *ex, const void *h, unsigned kind,
-                                             const char *where);
+/* Reports the link raw (as stored) in the body of the freed block at h
+ * (of kind), which ex_link_ok refused: a write after the block was freed.
+ * pool_heap.c. */
+__attribute__((ms_abi)) void ex_link_corrupt(struct ex *ex, const void *h, const void *raw,
+                                             unsigned kind, const char *where);
 
 /* Page idx's bitmap word of unit, *bit its bit. */
 static inline __attribute__((always_inline)) uint64_t *
@@ -541,6 +550,56 @@ static inline struct ex_hdr *ex_pend_hdr(uint64_t e)
 
 /* Parks c's pending frees on its lists. */
 __attribute__((ms_abi)) void ex_cache_park(struct ex *ex, struct ex_cache *c);
+
+/* The header h + units units. */
+static inline struct ex_hdr *hdr_at(const void *h, unsigned units)
+{
+    return (struct ex_hdr *)((uint8_t *)(uintptr_t)h + (size_t)units * ex_unit);
+}
+
+/* The heap that owns h's page. The one heap that carves pages of kind
+ * (deterministic mode; a producer whose consumer only frees) owns them
+ * all: then the page record, likely in another core's cache, is not read.
+ * A heap sets its bit before any block of its pages exists, and a block
+ * reaches another thread after its allocation, so that thread sees it. */
+static inline struct ex_heap *ex_heap_owner(struct ex *ex, const struct ex_hdr *h,
+                                            enum ex_kind kind)
+{
+    unsigned m = __atomic_load_n(&ex->carvers[kind], __ATOMIC_RELAXED);
+    if (m && !(m & (m - 1)))
+        return &ex->heaps[__builtin_ctz(m)][kind];
+    uint8_t id = __atomic_load_n(ex_page_heap(ex, ex_page_index(ex, h)), __ATOMIC_RELAXED);
+    return &ex->heaps[id < ex_heaps ? id : 0][kind];
+}
+
+/* hp's kind (heaps are ex->heaps[id][kind]). */
+static inline unsigned ex_heap_kind(const struct ex *ex, const struct ex_heap *hp)
+{
+    return (unsigned)(hp - ex->heaps[hp->id]);
+}
+
+/* h is the last block of its page. */
+static inline bool ex_last_in_page(const struct ex *ex, const struct ex_hdr *h)
+{
+    unsigned off = (unsigned)(((uintptr_t)h & (ex->page_size - 1)) >> 4);
+    return off + hdr_size(h) >= ex->page_units;
+}
+
+/* pool_heap.c, the central heaps (hp->lock held unless said): */
+void ex_hdr_init(struct ex *ex, struct ex_hdr *h, unsigned prev, unsigned size, uint8_t type);
+/* A block of at least u units, split, its type left for the caller; NULL
+ * when no memory. */
+struct ex_hdr *ex_heap_take(struct ex *ex, enum ex_kind kind, struct ex_heap *hp, unsigned u);
+/* h (parked) goes back to the free lists of its page's heap, coalesced:
+ * hp's directly, another's through its remote stack. */
+void ex_heap_put(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h, enum ex_kind kind);
+/* h, of hp's pages, goes back to hp's free lists, coalesced. */
+void ex_heap_give(struct ex *ex, struct ex_heap *hp, struct ex_hdr *h);
+void ex_heap_drain_remote(struct ex *ex, struct ex_heap *hp);
+/* Takes hp->lock: empties its remote stack, returns empty pages beyond 16. */
+void ex_heap_trim(struct ex *ex, struct ex_heap *hp);
+/* pool_cache.c: gives the depot's batches back to the free lists. */
+void ex_depot_consolidate(struct ex *ex, struct ex_heap *hp);
 
 int ex_heap_init(struct ex *ex);
 void ex_heap_fini(struct ex *ex);

@@ -31,6 +31,7 @@
 #include <wdmsim/wdmsim.h>
 
 #include "ex/pool_impl.h"
+#include "support/fixture.h"
 #include "sys.h"
 
 static wdmsim *boot(const char *verifier)
@@ -47,20 +48,8 @@ static const char *const modes[] = {"none", "standard"};
 /* body(arg) must stop the machine with code / p1, under both settings. */
 static void expect_stop(void (*body)(void *), void *arg, uint32_t code, uint64_t p1)
 {
-    for (int m = 0; m < 2; m++) {
-        wdmsim *sim = boot(modes[m]);
-        int rc = wdmsim_call(sim, body, arg);
-        const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
-        if (rc != WDMSIM_STOPPED || bc->code != code || bc->parameters[0] != p1) {
-            fprintf(stderr, "verifier %s: expected 0x%X/0x%llX, got rc %d\n", modes[m], code,
-                    (unsigned long long)p1, rc);
-            wdmsim_report_print(sim, stderr);
-        }
-        assert_int_equal(rc, WDMSIM_STOPPED);
-        assert_int_equal(bc->code, code);
-        assert_int_equal(bc->parameters[0], p1);
-        wdmsim_shutdown(sim);
-    }
+    for (int m = 0; m < 2; m++)
+        expect_call_stop(NULL, modes[m], body, arg, code, p1);
 }
 
 static void run_ok(const char *verifier, void (*body)(void *), void *arg)

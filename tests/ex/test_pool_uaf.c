@@ -30,6 +30,7 @@
 #include <wdmsim/wdmsim.h>
 
 #include "ex/pool_impl.h"
+#include "support/fixture.h"
 #include "sys.h"
 
 static const char *machine_path;
@@ -38,24 +39,8 @@ static const char *machine_path;
  * and on. */
 static void expect_stop(void (*body)(void *), void *arg, uint32_t code, uint64_t p1)
 {
-    static const char *const modes[] = {"none", "standard"};
-    for (int m = 0; m < 2; m++) {
-        struct wdmsim_config cfg = {.seed = 5, .verifier = modes[m], .machine_path = machine_path};
-        wdmsim *sim;
-        struct wdmsim_error err;
-        assert_int_equal(wdmsim_boot(&cfg, &sim, &err), WDMSIM_OK);
-        int rc = wdmsim_call(sim, body, arg);
-        const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
-        if (rc != WDMSIM_STOPPED || bc->code != code || bc->parameters[0] != p1) {
-            fprintf(stderr, "verifier %s: expected 0x%X/0x%llX, got rc %d\n", modes[m], code,
-                    (unsigned long long)p1, rc);
-            wdmsim_report_print(sim, stderr);
-        }
-        assert_int_equal(rc, WDMSIM_STOPPED);
-        assert_int_equal(bc->code, code);
-        assert_int_equal(bc->parameters[0], p1);
-        wdmsim_shutdown(sim);
-    }
+    expect_call_stop(machine_path, "none", body, arg, code, p1);
+    expect_call_stop(machine_path, "standard", body, arg, code, p1);
 }
 
 static struct ex_clist *list_of(SIZE_T n)

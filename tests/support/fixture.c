@@ -68,3 +68,23 @@ void fixture_expect_stop(const char *name, const char *verifier, uint32_t code, 
     else
         assert_int_equal(r.param[0], p1);
 }
+
+void expect_call_stop(const char *machine_ini, const char *verifier, void (*body)(void *),
+                      void *arg, uint32_t code, uint64_t p1)
+{
+    struct wdmsim_config cfg = {.seed = 5, .verifier = verifier, .machine_path = machine_ini};
+    wdmsim *sim;
+    struct wdmsim_error err;
+    assert_int_equal(wdmsim_boot(&cfg, &sim, &err), WDMSIM_OK);
+    int rc = wdmsim_call(sim, body, arg);
+    const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
+    if (rc != WDMSIM_STOPPED || bc->code != code || bc->parameters[0] != p1) {
+        fprintf(stderr, "verifier %s: expected 0x%X/0x%llX, got rc %d\n", verifier, code,
+                (unsigned long long)p1, rc);
+        wdmsim_report_print(sim, stderr);
+    }
+    assert_int_equal(rc, WDMSIM_STOPPED);
+    assert_int_equal(bc->code, code);
+    assert_int_equal(bc->parameters[0], p1);
+    wdmsim_shutdown(sim);
+}

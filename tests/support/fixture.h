@@ -35,4 +35,10 @@ void fixture_run(const char *name, const char *machine_ini, const char *verifier
  * pass the subtype as p1 and it is compared with parameter 4). */
 void fixture_expect_stop(const char *name, const char *verifier, uint32_t code, uint64_t p1);
 
+/* cmocka assertion: body(arg), called inside a machine booted with seed
+ * 5, verifier and machine_ini (NULL: the default machine), stops it with
+ * code and parameter 1; the report is printed when it does not. */
+void expect_call_stop(const char *machine_ini, const char *verifier, void (*body)(void *),
+                      void *arg, uint32_t code, uint64_t p1);
+
 #endif
