@@ -54,7 +54,6 @@ enum {
     ex_max_page_units = 512,      /* 8 KiB pages */
     ex_max_owners = 64,           /* drivers with their own counters; 0 = kernel */
     ex_tag_slots = 512,           /* per-cache tag table */
-    ex_pend_max = 32,             /* frees counted but not yet parked (pool_cache.c) */
     ex_host_slots = 8,            /* caches for attached host threads (pool_init.c) */
     ex_heaps = 1 + ex_host_slots, /* heap 0: the processors'; then one per host slot */
 };
@@ -77,13 +76,28 @@ struct ex_tag_table {
     unsigned used;
 };
 
+/* A parked block (its header) and where it was freed, which a report of
+ * its header found corrupt later names. */
+struct ex_cslot {
+    void *h;
+    void *site;
+};
+
+/* A depot batch: parked blocks a cache gave up, of one unit count. */
+struct ex_batch {
+    struct ex_batch *next;
+    unsigned n;
+    struct ex_cslot slot[];
+};
+
 /* One processor's (or host thread's) front cache. Touched only by its owner. */
 struct ex_cache {
     struct ex_cache_kind {
-        /* LIFO of parked blocks by units: what one allocation or free
-         * reads of it in one 16-byte entry */
+        /* LIFO of parked blocks by units, as an array (nothing is written
+         * into a parked block): what one allocation or free reads of it
+         * in one 16-byte entry */
         struct ex_clist {
-            void *head;
+            struct ex_cslot *slot; /* limit + 1 entries (pool_init.c) */
             uint16_t count;
             uint16_t limit; /* ex->cache_limit[units] */
             uint32_t want;  /* a parked header's type and size word (pool_impl.h) */
@@ -94,15 +108,8 @@ struct ex_cache {
     uint32_t tag_ok;          /* last tag that passed the tag rules */
     int64_t owner_blocks[ex_max_owners];
     int64_t owner_bytes[ex_max_owners];
-    /* Blocks freed (counted, not live any more) whose parking on kind[]
-     * waits for the next batch, so that their lines, prefetched by the
-     * free, have arrived when the list links are written: ex_cache_park.
-     * Each is its header with its page's kind in the low bits and its unit
-     * count in the top 16 (pool_impl.h: ex_pend_make). */
-    unsigned npend;
-    uint64_t pend[ex_pend_max];
-    void *pend_site[ex_pend_max]; /* where each was freed */
-    uint8_t heap;                 /* the heaps (ex->heaps[heap]) its refills take from */
+    struct ex_cslot *slots; /* every list's entries, one allocation */
+    uint8_t heap;           /* the heaps (ex->heaps[heap]) its refills take from */
 };
 
 /* Per small-pool page, host side (a driver cannot scribble on it), 32
@@ -149,8 +156,8 @@ struct ex_heap {
     /* The depot: whole batches of parked blocks that caches flushed, by
      * unit count, handed to the next cache that runs dry of that count
      * without splitting or coalescing (pool_cache.c). */
-    void *depot[ex_max_page_units]; /* stack of batches */
-    uint64_t depot_bytes;           /* in all batches (bounded: pool_cache.c) */
+    struct ex_batch *depot[ex_max_page_units]; /* stack of batches */
+    uint64_t depot_bytes;                      /* in all batches (bounded: pool_cache.c) */
     /* Blocks of this heap's pages given back by other heaps (lock-free
      * push, taken whole by the owner): its own cache line, since other
      * threads write it. */

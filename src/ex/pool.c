@@ -289,7 +289,7 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
     unsigned u = ex->unit_class[1 + (bytes + ex_unit - 1) / ex_unit];
     struct ex_cache_kind *ck = &c->kind[kind];
     bool bad = false;
-    struct ex_hdr *h = ex_cache_take(ex, ck, kind, u, &bad);
+    struct ex_hdr *h = ex_cache_take(ex, ck, u, &bad);
     if (!h)
         return NULL; /* empty, or bad: the full path reports it */
     uint16_t owner = ex_owner_of(ex, caller);
@@ -614,14 +614,13 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
  * page) says whether p is a live block's start and, while all live blocks
  * of its page share one tag and driver, which they are, and the block's
  * size. Double free, wrong tag, bad and mid-block addresses are reported
- * and counted by this call. The block waits in the cache's pending batch
- * while its line, prefetched here, arrives: a store to it now would hold
- * up every later store until the miss is served. The batch parks it on
- * its list. Its header is checked when it is handed out again or
- * coalesced (ex_parked_ok): a
+ * and counted by this call, and the block is parked on its cache list
+ * without a store into it (a store to a cold line would hold up every
+ * later store until the miss is served). Its header is checked when it is
+ * handed out again or coalesced (ex_parked_ok): a
  * header an overrun destroyed is reported then, as Windows finds such
  * headers when it next walks them, and the report names this call, whose
- * return address the parked body keeps. With pool tracking on (verifier
+ * return address the cache list keeps. With pool tracking on (verifier
  * standard) every free reads and checks its header at once. Paged pool
  * takes the full path too. */
 static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag, void *caller)
@@ -654,11 +653,10 @@ static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t ta
     }
     struct ex_cache *c = ex_cache_get(ex);
     ex_track_fast(ex, c, f.tag, kind, (uint16_t)f.owner, (int64_t)f.units * ex_unit, false);
-    __builtin_prefetch(h + 1, 1);
-    c->pend[c->npend] = ex_pend_make(h, kind, f.units);
-    c->pend_site[c->npend] = caller;
-    if (__builtin_expect(++c->npend == ex_pend_max, 0))
-        ex_cache_park(ex, c);
+    /* the block's header is read when the block is handed out again,
+     * which a LIFO list makes soon */
+    __builtin_prefetch(h, 1);
+    ex_cache_push(ex, &c->kind[kind], kind, h, f.units, caller);
 }
 
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)

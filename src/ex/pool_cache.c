@@ -12,16 +12,20 @@
  * coalesced yet: when the heap would map a new page and the depot holds
  * more than 1/32 of its pages, it gives the depot back to the free lists
  * first, so it raises the pool by 3 % at most. A flushed batch goes to the
- * heap that owns its first block. The fast free (pool.c) queues a block
- * and ex_cache_park parks the queue; a parked header is checked when the
- * block is handed out again, coalesced, or at a driver's unload.
- *   free:  pending queue -> cache list (LIFO) -> depot batch -> free lists
+ * heap that owns its first block. Lists and batches are arrays in host
+ * memory (as jemalloc's thread caches): parking a block writes nothing
+ * into it, so a free touches no cold line of the block, a flush walks no
+ * chain of them, and a driver's write after free cannot reach the pool's
+ * bookkeeping. A parked header is checked when the block is handed out
+ * again, coalesced, or at a driver's unload.
+ *   free:  cache list (LIFO) -> depot batch -> free lists (coalesce)
  *   alloc: cache list -> depot batch -> free lists (best fit, split) -> new page
- * Invariants: a depot batch of u units holds batch_size(u) blocks, linked
- * through each body's first word, and its first block's second word links
- * the next batch; a cache list's count is its chain's length; every link is
- * keyed and checked before it is followed (pool_impl.h: ex_link_put).
+ * Invariants: a depot batch of u units holds batch_size(u) blocks; a cache
+ * list holds at most limit + 1 (the push that passes the limit flushes).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "ex/pool_impl.h"
 #include "sys.h"
 
@@ -60,14 +64,12 @@ static inline unsigned cache_limit(const struct ex *ex, unsigned u)
 }
 
 /* The depot holds batches of exactly batch_size(u) blocks: a cache flushes
- * when its list passes the limit, keeping half. A batch is a chain linked
- * through each body's first word; the first block's second word links the
- * next batch of the same size (a body has at least 16 bytes). The depot
- * is free space that has not been coalesced: heap_take gives it all back
- * to the free lists (depot_consolidate) before it maps a new page once it
- * holds more than 1/ex_depot_hold of the heap's pages, so the pages held
- * grow by at most that because of it; and a flush never makes it hold
- * more than 1 MiB plus ex_depot_share of the heap's pages. */
+ * when its list passes the limit, keeping half. The depot is free space
+ * that has not been coalesced: ex_heap_take gives it all back to the free
+ * lists (ex_depot_consolidate) before it maps a new page once it holds
+ * more than 1/ex_depot_hold of the heap's pages, so the pages held grow
+ * by at most that because of it; and a flush never makes it hold more than
+ * 1 MiB plus ex_depot_share of the heap's pages. */
 enum { ex_depot_floor = 1 << 20, ex_depot_share = 8 };
 
 static inline unsigned batch_size(const struct ex *ex, unsigned u)
@@ -75,66 +77,25 @@ static inline unsigned batch_size(const struct ex *ex, unsigned u)
     return cache_limit(ex, u) + 1 - cache_limit(ex, u) / 2;
 }
 
-static inline void **batch_link(struct ex_hdr *first)
-{
-    return (void **)(first + 1) + 1;
-}
-
-/* The block a link in h's body leads to (*slot, decoded and checked):
- * false, after a report, when the link was overwritten. hp, when not
- * NULL, is the heap whose lock is held: the report drops it meanwhile
- * (the report may stop the machine). */
-static bool follow(struct ex *ex, struct ex_heap *hp, const struct ex_hdr *h, void *const *slot,
-                   unsigned kind, struct ex_hdr **next, const char *where)
-{
-    struct ex_hdr *n = ex_link_get(ex, *slot);
-    if (__builtin_expect(ex_link_ok(ex, n, kind), 1)) {
-        *next = n;
-        return true;
-    }
-    if (hp)
-        ex_unlock(&hp->lock);
-    ex_link_corrupt(ex, h, *slot, kind, where);
-    if (hp)
-        ex_lock(&hp->lock);
-    return false;
-}
-
-/* The next block on a cache list or in a batch, and the next batch. */
-static inline bool chain_next(struct ex *ex, struct ex_heap *hp, const struct ex_hdr *h,
-                              unsigned kind, struct ex_hdr **next)
-{
-    return follow(ex, hp, h, (void *const *)(h + 1), kind, next, "a cache list");
-}
-static inline bool batch_next(struct ex *ex, struct ex_heap *hp, struct ex_hdr *first,
-                              unsigned kind, struct ex_hdr **next)
-{
-    return follow(ex, hp, first, batch_link(first), kind, next, "the depot");
-}
-
 /* The cache's list of u units is empty: a batch from the depot if there is
- * one (no split), else blocks from the free lists. Returns one block,
- * taken; NULL when there is no memory. */
+ * one (no split), else blocks from the free lists. */
 bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsigned u,
                      struct ex_hdr **out)
 {
-    struct ex_cache_kind *ck = &c->kind[kind];
+    struct ex_clist *l = &c->kind[kind].list[u];
     struct ex_heap *hp = &ex->heaps[c->heap][kind];
     *out = NULL;
     ex_lock(&hp->lock);
-    struct ex_hdr *h = hp->depot[u], *nb;
-    if (h && !batch_next(ex, hp, h, kind, &nb))
-        hp->depot[u] = h = NULL; /* the depot's batches of u stay out of the pool */
-    if (h) {
+    struct ex_batch *b = hp->depot[u];
+    if (b) {
         /* parked by some cache without a look at their headers: they are
          * taken from the list, which checks them */
-        unsigned n = batch_size(ex, u);
-        hp->depot[u] = nb;
-        hp->depot_bytes -= (uint64_t)n * u * ex_unit;
+        hp->depot[u] = b->next;
+        hp->depot_bytes -= (uint64_t)b->n * u * ex_unit;
         ex_unlock(&hp->lock);
-        *batch_link(h) = NULL; /* no free's site */
-        ck->list[u].head = h;
-        ck->list[u].count = (uint16_t)n;
+        memcpy(l->slot, b->slot, b->n * sizeof(b->slot[0]));
+        l->count = (uint16_t)b->n;
+        free(b);
         return true;
     }
     unsigned batch = cache_limit(ex, u) / 2;
@@ -144,16 +105,17 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
     if (first)
         first->type = (uint8_t)(ex_hdr_busy | kind);
     for (unsigned i = 1; first && i < batch; i++) {
-        h = ex_heap_take(ex, kind, hp, u);
+        struct ex_hdr *h = ex_heap_take(ex, kind, hp, u);
         if (!h)
             break;
         unsigned hu = hdr_size(h);
-        void **body = (void **)(h + 1);
+        struct ex_clist *lh = &c->kind[kind].list[hu];
         h->type = (uint8_t)(ex_hdr_busy | kind);
-        body[0] = ex_link_put(ex, ck->list[hu].head);
-        body[1] = NULL;
-        ck->list[hu].head = h;
-        ck->list[hu].count++;
+        if (lh->count >= lh->limit) {
+            ex_heap_give(ex, hp, h); /* a block one unit longer, its list full */
+            continue;
+        }
+        lh->slot[lh->count++] = (struct ex_cslot){.h = h};
     }
     ex_unlock(&hp->lock);
     *out = first;
@@ -165,66 +127,50 @@ bool ex_cache_refill(struct ex *ex, struct ex_cache *c, enum ex_kind kind, unsig
 static void cache_drain(struct ex *ex, struct ex_cache_kind *ck, enum ex_kind kind, unsigned u)
 {
     struct ex_clist *l = &ck->list[u];
-    while (l->count && l->head) {
-        struct ex_hdr *h = l->head, *next;
-        if (!chain_next(ex, NULL, h, kind, &next))
-            next = NULL; /* the rest stays out of the pool */
-        l->head = next;
-        l->count--;
+    while (l->count) {
+        struct ex_hdr *h = l->slot[--l->count].h;
         struct ex_heap *hp = ex_heap_owner(ex, h, kind);
         ex_lock(&hp->lock);
         ex_heap_give(ex, hp, h);
         ex_unlock(&hp->lock);
     }
-    l->head = NULL;
-    l->count = 0;
 }
 
 /* The cache's list of u units passed its limit: the newest half stays,
  * the older half goes to the depot as one batch, or, when the depot is
- * full, back to the free lists. Both are those of the heap that owns the
- * batch's first block: a thread that frees what another allocated (a
- * producer and a consumer) then feeds the producer's depot, where its
- * refills find the batches; a batch may still hold blocks of other heaps'
- * pages, which heap_put routes when it is coalesced. */
+ * full (or no host memory is left for the batch), back to the free lists.
+ * Both are those of the heap that owns the batch's first block: a thread
+ * that frees what another allocated (a producer and a consumer) then feeds
+ * the producer's depot, where its refills find the batches; a batch may
+ * still hold blocks of other heaps' pages, which ex_heap_put routes when
+ * it is coalesced. */
 __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind *ck,
                                             enum ex_kind kind, unsigned u)
 {
     struct ex_clist *l = &ck->list[u];
-    unsigned keep = cache_limit(ex, u) / 2;
-    struct ex_hdr *cut = l->head, *rest = NULL;
-    for (unsigned i = 1; cut && i < keep; i++)
-        if (!chain_next(ex, NULL, cut, kind, &cut))
-            cut = NULL;
-    if (!cut || !chain_next(ex, NULL, cut, kind, &rest) || !rest) {
-        /* a link was overwritten (reported), or the list is shorter than
-         * its count after one was: it stays out of the pool */
-        l->head = NULL;
-        l->count = 0;
-        return;
-    }
-    unsigned n = l->count - keep;
-    *(void **)(cut + 1) = ex_link_put(ex, NULL);
-    l->count = (uint16_t)keep;
-    struct ex_heap *hp = ex_heap_owner(ex, rest, kind);
+    unsigned keep = cache_limit(ex, u) / 2, n = l->count - keep;
+    struct ex_heap *hp = ex_heap_owner(ex, l->slot[0].h, kind);
     uint64_t bytes = (uint64_t)n * u * ex_unit;
-    ex_lock(&hp->lock);
+    struct ex_batch *b = NULL;
     if (n == batch_size(ex, u) &&
-        hp->depot_bytes + bytes <=
-            ex_depot_floor + (hp->pages << ex->page_shift) / ex_depot_share) {
-        *batch_link(rest) = ex_link_put(ex, hp->depot[u]);
-        hp->depot[u] = rest;
-        hp->depot_bytes += bytes;
-        ex_unlock(&hp->lock);
-        return;
+        __atomic_load_n(&hp->depot_bytes, __ATOMIC_RELAXED) + bytes <=
+            ex_depot_floor + (hp->pages << ex->page_shift) / ex_depot_share &&
+        (b = malloc(sizeof(*b) + n * sizeof(b->slot[0])))) {
+        b->n = n;
+        memcpy(b->slot, l->slot, n * sizeof(b->slot[0]));
     }
-    while (rest) {
-        struct ex_hdr *h = rest;
-        if (!chain_next(ex, hp, h, kind, &rest))
-            rest = NULL;
-        ex_heap_put(ex, hp, h, kind);
+    ex_lock(&hp->lock);
+    if (b) {
+        b->next = hp->depot[u];
+        hp->depot[u] = b;
+        hp->depot_bytes += bytes;
+    } else {
+        for (unsigned i = 0; i < n; i++)
+            ex_heap_put(ex, hp, l->slot[i].h, kind);
     }
     ex_unlock(&hp->lock);
+    memmove(l->slot, l->slot + n, keep * sizeof(l->slot[0]));
+    l->count = (uint16_t)keep;
 }
 
 void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, uint64_t *occupied)
@@ -238,7 +184,7 @@ void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, 
     struct ex_hdr *h;
     for (;;) {
         bool bad = false;
-        if ((h = ex_cache_take(ex, ck, r->kind, u, &bad)))
+        if ((h = ex_cache_take(ex, ck, u, &bad)))
             break;
         if (bad) {
             ex_parked_corrupt(ex, ck, r->kind, u);
@@ -270,7 +216,7 @@ void *ex_small_alloc(struct ex *ex, struct ex_cache *c, const struct ex_req *r, 
             ex_prec_to_bits(ex, idx, rec);
         prec_unlock(rec, locked);
         ex_hdr_init(ex, pad, (unsigned)(((uint8_t *)pad - (uint8_t *)h) / ex_unit), 0,
-                 (uint8_t)(ex_hdr_busy | ex_hdr_pad | r->kind));
+                    (uint8_t)(ex_hdr_busy | ex_hdr_pad | r->kind));
         pad->tag = r->tag;
         h->slack = (uint16_t)(h->slack - (a - p));
         p = a;
@@ -297,82 +243,47 @@ static void parked_report(struct ex *ex, struct ex_hdr *h, unsigned kind, unsign
             hdr_prev(h), kind == ex_kind_paged ? "paged" : "nonpaged", u);
 }
 
-/* h failed ex_parked_ok: its header, or else its list link. */
-static void parked_fail(struct ex *ex, struct ex_hdr *h, unsigned kind, unsigned u, void *site)
-{
-    if (ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), NULL))
-        ex_link_corrupt(ex, h, ex_body_link(h), kind, "a cache list");
-    else
-        parked_report(ex, h, kind, u, site);
-}
-
 __attribute__((ms_abi)) void ex_parked_corrupt(struct ex *ex, struct ex_cache_kind *ck,
                                                unsigned kind, unsigned u)
 {
-    struct ex_hdr *h = ck->list[u].head;
-    ck->list[u].head = NULL; /* the blocks on it stay out of the pool */
-    ck->list[u].count = 0;
-    parked_fail(ex, h, kind, u, ((void **)(h + 1))[1]);
+    struct ex_clist *l = &ck->list[u];
+    struct ex_cslot s = l->slot[--l->count]; /* it stays out of the pool */
+    parked_report(ex, s.h, kind, u, s.site);
 }
 
-__attribute__((ms_abi)) void ex_cache_park(struct ex *ex, struct ex_cache *c)
+/* Checks n parked blocks of u units; a corrupt one is reported and taken
+ * out. Returns how many are left. */
+static unsigned check_slots(struct ex *ex, struct ex_cslot *slot, unsigned n, unsigned kind,
+                            unsigned u)
 {
-    unsigned n = c->npend;
-    c->npend = 0;
+    unsigned k = 0;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t e = c->pend[i];
-        unsigned kind = (unsigned)(e & ex_hdr_kind);
-        ex_cache_push(ex, &c->kind[kind], (enum ex_kind)kind, ex_pend_hdr(e), (unsigned)(e >> 48),
-                      c->pend_site[i]);
+        if (ex_parked_ok(ex, slot[i].h, u, ex_parked_want(kind, u)))
+            slot[k++] = slot[i];
+        else
+            parked_report(ex, slot[i].h, kind, u, slot[i].site);
     }
+    return k;
 }
 
-static void park_all(struct ex *ex)
-{
-    for (unsigned i = 0; i < ex->ncaches; i++)
-        if (ex->caches[i].npend)
-            ex_cache_park(ex, &ex->caches[i]);
-}
-
-/* Checks the chain of parked blocks of u units from *head (a cache list,
- * or a depot batch, whose first block keeps the batch link where the
- * others keep the site of their free). Returns how many passed; the first
- * that did not is reported and cut off with the rest. */
-static unsigned check_chain(struct ex *ex, struct ex_hdr **head, unsigned kind, unsigned u,
-                            bool batch)
-{
-    unsigned n = 0;
-    struct ex_hdr *prev = NULL;
-    for (struct ex_hdr *h = *head; h;) {
-        struct ex_hdr *next = ex_link_get(ex, *(void **)(h + 1));
-        if (!ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), next)) {
-            if (prev)
-                *(void **)(prev + 1) = ex_link_put(ex, NULL);
-            else
-                *head = NULL;
-            parked_fail(ex, h, kind, u, batch && !prev ? NULL : ((void **)(h + 1))[1]);
-            return n;
-        }
-        n++;
-        prev = h;
-        h = next;
-    }
-    return n;
-}
-
-/* A heap's remote stack (blocks of any size). */
+/* A heap's remote stack (blocks of any size, linked through their bodies:
+ * ex_link_put). */
 static void check_remote(struct ex *ex, struct ex_heap *hp, unsigned kind)
 {
     struct ex_hdr *prev = NULL;
     for (struct ex_hdr *h = hp->remote; h;) {
-        struct ex_hdr *next = ex_link_get(ex, *(void **)(h + 1));
+        struct ex_hdr *next = ex_link_get(ex, ex_body_link(h));
         unsigned u = hdr_size(h);
-        if (!ex_parked_ok(ex, h, kind, u, ex_parked_want(kind, u), next)) {
+        bool link_ok = ex_link_ok(ex, next, kind);
+        if (!link_ok || !ex_parked_ok(ex, h, u, ex_parked_want(kind, u))) {
             if (prev)
                 *(void **)(prev + 1) = ex_link_put(ex, NULL);
             else
                 hp->remote = NULL;
-            parked_fail(ex, h, kind, u, ((void **)(h + 1))[1]);
+            if (!link_ok)
+                ex_link_corrupt(ex, h, ex_body_link(h), kind, "a heap's remote stack");
+            else
+                parked_report(ex, h, kind, u, NULL);
             return;
         }
         prev = h;
@@ -382,7 +293,6 @@ static void check_remote(struct ex *ex, struct ex_heap *hp, unsigned kind)
 
 void ex_pool_check_parked(struct ex *ex)
 {
-    park_all(ex);
     for (unsigned k = 0; k < ex_kind_count; k++) {
         for (unsigned i = 0; i < ex_heaps; i++)
             check_remote(ex, &ex->heaps[i][k], k);
@@ -390,31 +300,11 @@ void ex_pool_check_parked(struct ex *ex)
             for (unsigned i = 0; i < ex->ncaches; i++) {
                 struct ex_clist *l = &ex->caches[i].kind[k].list[u];
                 if (l->count)
-                    l->count = (uint16_t)check_chain(ex, (struct ex_hdr **)&l->head, k, u, false);
+                    l->count = (uint16_t)check_slots(ex, l->slot, l->count, k, u);
             }
-            for (unsigned i = 0; i < ex_heaps; i++) {
-                struct ex_heap *hp = &ex->heaps[i][k];
-                struct ex_hdr *prevb = NULL;
-                for (struct ex_hdr *bt = hp->depot[u]; bt;) {
-                    struct ex_hdr *nb = ex_link_get(ex, *batch_link(bt));
-                    if (!ex_link_ok(ex, nb, k)) {
-                        ex_link_corrupt(ex, bt, *batch_link(bt), k, "the depot");
-                        *batch_link(bt) = ex_link_put(ex, NULL);
-                        nb = NULL;
-                    }
-                    struct ex_hdr *first = bt;
-                    check_chain(ex, &first, k, u, true);
-                    if (!first) { /* its first block failed: the batch goes */
-                        if (prevb)
-                            *batch_link(prevb) = ex_link_put(ex, nb);
-                        else
-                            hp->depot[u] = nb;
-                    } else {
-                        prevb = bt;
-                    }
-                    bt = nb;
-                }
-            }
+            for (unsigned i = 0; i < ex_heaps; i++)
+                for (struct ex_batch *b = ex->heaps[i][k].depot[u]; b; b = b->next)
+                    b->n = check_slots(ex, b->slot, b->n, k, u);
         }
     }
 }
@@ -425,17 +315,11 @@ void ex_depot_consolidate(struct ex *ex, struct ex_heap *hp)
     unsigned kind = ex_heap_kind(ex, hp);
     for (unsigned u = 0; u < ex_max_page_units; u++) {
         while (hp->depot[u]) {
-            struct ex_hdr *h = hp->depot[u], *nb;
-            if (!batch_next(ex, hp, h, kind, &nb))
-                nb = NULL; /* the later batches stay out of the pool */
-            hp->depot[u] = nb;
-            while (h) {
-                struct ex_hdr *next;
-                if (!chain_next(ex, hp, h, kind, &next))
-                    next = NULL;
-                ex_heap_put(ex, hp, h, kind);
-                h = next;
-            }
+            struct ex_batch *b = hp->depot[u];
+            hp->depot[u] = b->next;
+            for (unsigned i = 0; i < b->n; i++)
+                ex_heap_put(ex, hp, b->slot[i].h, kind);
+            free(b);
         }
     }
     hp->depot_bytes = 0;
@@ -443,7 +327,6 @@ void ex_depot_consolidate(struct ex *ex, struct ex_heap *hp)
 
 void ex_pool_trim(struct ex *ex)
 {
-    park_all(ex);
     for (unsigned i = 0; i < ex->ncaches; i++)
         for (int k = 0; k < ex_kind_count; k++)
             for (unsigned u = 0; u < ex_max_page_units; u++)
@@ -462,4 +345,3 @@ void ex_pool_trim(struct ex *ex)
         for (unsigned k = 0; k < ex_kind_count; k++)
             ex_heap_trim(ex, &ex->heaps[i][k]);
 }
-

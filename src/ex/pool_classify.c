@@ -104,4 +104,3 @@ void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *
         }
     }
 }
-

@@ -460,15 +460,6 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
 
 /* The fast paths' out-of-line calls are ms_abi: see pool.c. */
 
-/* A parked block of kind and u units at the head of a cache list is still
- * as the pool left it: busy, as its last allocation (or the refill that
- * carved it) left it, its page record saying it is not live. The free path
- * parks a block without reading its header, so an overrun of the block
- * before it (before or after its free) is found here, when the block is
- * handed out again, or when it is coalesced (pool_heap.c). next, the list
- * link in its body (decoded), must pass ex_link_ok.
- * The header is compared as two words: PreviousSize, PoolIndex, BlockSize
- * and PoolType, then owner and cookie. */
 /* PoolIndex bits 2-7 clear, its bit 1 and BlockSize u, PoolType busy|kind
  * (the quota bit aside): ex_clist.want. */
 static inline uint32_t ex_parked_want(unsigned kind, unsigned u)
@@ -476,10 +467,16 @@ static inline uint32_t ex_parked_want(unsigned kind, unsigned u)
     return ((ex_hdr_busy | kind) << 24) | ((u & 0xFFu) << 16) | ((u & 0x100u) << 1);
 }
 
-static inline __attribute__((always_inline)) bool ex_parked_ok(const struct ex *ex,
-                                                               const struct ex_hdr *h,
-                                                               unsigned kind, unsigned u,
-                                                               uint32_t want, const void *next)
+/* A parked block of kind and u units on a cache list is still as the pool
+ * left it: busy, as its last allocation (or the refill that carved it)
+ * left it, its page record saying it is not live. The free path parks a
+ * block without reading its header, so an overrun of the block before it
+ * (before or after its free) is found here, when the block is handed out
+ * again, or when it is coalesced (pool_heap.c). The header is compared as
+ * two words: PreviousSize, PoolIndex, BlockSize and PoolType, then owner
+ * and cookie. */
+static inline __attribute__((always_inline)) bool
+ex_parked_ok(const struct ex *ex, const struct ex_hdr *h, unsigned u, uint32_t want)
 {
     uint64_t w0, w1;
     memcpy(&w0, h, sizeof(w0));
@@ -487,69 +484,51 @@ static inline __attribute__((always_inline)) bool ex_parked_ok(const struct ex *
     return ((uint32_t)w0 & 0xF7FFFE00u) == want &&
            (unsigned)(w0 & 0x1FF) - 1 < ex_hdr_unit(ex, h) && /* PreviousSize */
            !(w1 & (0xFFFFu & ~(ex_max_owners - 1u))) &&       /* owner */
-           (uint32_t)(w1 >> 32) == hdr_cookie_of(ex, h, u) && ex_link_ok(ex, next, kind);
+           (uint32_t)(w1 >> 32) == hdr_cookie_of(ex, h, u);
 }
 
 /* Takes the newest parked block of u units: NULL when the list is empty,
- * or, with *bad set, when its head fails ex_parked_ok (the list is left
- * as it was). The next one's header is prefetched: the list is LIFO, so it
- * may have been parked long ago, and its next use is this list's next pop. */
+ * or, with *bad set, when it fails ex_parked_ok (the list is left as it
+ * was). The next one's header is prefetched: the list is LIFO, so it may
+ * have been parked long ago, and its next use is this list's next pop. */
 static inline __attribute__((always_inline)) struct ex_hdr *
-ex_cache_take(const struct ex *ex, struct ex_cache_kind *ck, unsigned kind, unsigned u, bool *bad)
+ex_cache_take(const struct ex *ex, struct ex_cache_kind *ck, unsigned u, bool *bad)
 {
     struct ex_clist *l = &ck->list[u];
-    struct ex_hdr *h = l->head;
-    if (!h)
+    unsigned n = l->count;
+    if (!n)
         return NULL;
-    struct ex_hdr *next = ex_link_get(ex, *(void **)(h + 1));
-    if (__builtin_expect(!ex_parked_ok(ex, h, kind, u, l->want, next), 0)) {
+    struct ex_hdr *h = l->slot[n - 1].h;
+    if (__builtin_expect(!ex_parked_ok(ex, h, u, l->want), 0)) {
         *bad = true;
         return NULL;
     }
-    l->head = next;
-    l->count--;
-    if (next) {
-        __builtin_prefetch(next, 1);
-        __builtin_prefetch(next + 1, 1);
-    }
+    l->count = (uint16_t)(n - 1);
+    if (n > 1)
+        __builtin_prefetch(l->slot[n - 2].h, 1);
     return h;
 }
 
-/* Reports the head of ck's list of u units, which failed ex_parked_ok,
- * and abandons the list (its links cannot be trusted). */
+/* Reports the newest block of ck's list of u units, which failed
+ * ex_parked_ok, and drops it from the list. */
 __attribute__((ms_abi)) void ex_parked_corrupt(struct ex *ex, struct ex_cache_kind *ck,
                                                unsigned kind, unsigned u);
 
-/* Parks a block just freed on the cache list of its unit count, writing
- * only its body: the header keeps what its allocation wrote, for
- * ex_parked_ok to check. The body's second word keeps the site of the
- * free, which a report of the header found corrupt later names. */
+/* Parks a block just freed on the cache list of its unit count: nothing is
+ * written into the block, whose header keeps what its allocation wrote
+ * for ex_parked_ok to check. */
 static inline __attribute__((always_inline)) void ex_cache_push(struct ex *ex,
                                                                 struct ex_cache_kind *ck,
                                                                 enum ex_kind kind, struct ex_hdr *h,
                                                                 unsigned u, void *site)
 {
     struct ex_clist *l = &ck->list[u];
-    void **body = (void **)(h + 1);
-    body[0] = ex_link_put(ex, l->head);
-    body[1] = site;
-    l->head = h;
+    struct ex_cslot *s = &l->slot[l->count];
+    s->h = h;
+    s->site = site;
     if (__builtin_expect(++l->count > l->limit, 0))
         ex_cache_flush(ex, ck, kind, u);
 }
-
-/* A free waiting to be parked (ex_cache.pend). */
-static inline uint64_t ex_pend_make(const struct ex_hdr *h, unsigned kind, unsigned u)
-{
-    return (uint64_t)(uintptr_t)h | kind | ((uint64_t)u << 48);
-}
-static inline struct ex_hdr *ex_pend_hdr(uint64_t e)
-{
-    return (struct ex_hdr *)(uintptr_t)(e & 0xFFFFFFFFFFF0ULL);
-}
-
-/* Parks c's pending frees on its lists. */
-__attribute__((ms_abi)) void ex_cache_park(struct ex *ex, struct ex_cache *c);
 
 /* The header h + units units. */
 static inline struct ex_hdr *hdr_at(const void *h, unsigned units)

@@ -63,12 +63,27 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
         machine_error_set(err, "out of host memory setting up the pools");
         return -1;
     }
-    for (unsigned i = 0; i < ex->ncaches; i++)
+    /* Each cache's lists, limit + 1 entries each, in one allocation: the
+     * host touches the pages of the sizes in use only. */
+    size_t per_cache = 0;
+    for (unsigned u = 0; u < ex_max_page_units; u++)
+        per_cache += ex_kind_count * (ex->cache_limit[u] + 1u);
+    for (unsigned i = 0; i < ex->ncaches; i++) {
+        struct ex_cslot *s = calloc(per_cache, sizeof(*s));
+        if (!s) {
+            machine_error_set(err, "out of host memory setting up the pools");
+            return -1;
+        }
+        ex->caches[i].slots = s;
         for (unsigned k = 0; k < ex_kind_count; k++)
             for (unsigned u = 0; u < ex_max_page_units; u++) {
-                ex->caches[i].kind[k].list[u].limit = ex->cache_limit[u];
-                ex->caches[i].kind[k].list[u].want = ex_parked_want(k, u);
+                struct ex_clist *l = &ex->caches[i].kind[k].list[u];
+                l->slot = s;
+                l->limit = ex->cache_limit[u];
+                l->want = ex_parked_want(k, u);
+                s += l->limit + 1;
             }
+    }
     memset(ex->heaps, 0, sizeof(*ex->heaps) * ex_heaps);
     memset(ex->carvers, 0, sizeof(ex->carvers));
     for (unsigned i = 0; i < ex_heaps; i++)
@@ -87,6 +102,16 @@ void ex_pool_fini(struct ex *ex)
     ex_special_fini(ex);
     ex_big_fini(ex);
     ex_heap_fini(ex);
+    for (unsigned i = 0; ex->caches && i < ex->ncaches; i++)
+        free(ex->caches[i].slots);
+    for (unsigned i = 0; ex->heaps && i < ex_heaps; i++)
+        for (unsigned k = 0; k < ex_kind_count; k++)
+            for (unsigned u = 0; u < ex_max_page_units; u++)
+                while (ex->heaps[i][k].depot[u]) {
+                    struct ex_batch *b = ex->heaps[i][k].depot[u];
+                    ex->heaps[i][k].depot[u] = b->next;
+                    free(b);
+                }
     free(ex->caches);
     ex->caches = NULL;
     free(ex->heaps);
