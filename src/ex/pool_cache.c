@@ -151,24 +151,26 @@ __attribute__((ms_abi)) void ex_cache_flush(struct ex *ex, struct ex_cache_kind 
     unsigned keep = cache_limit(ex, u) / 2, n = l->count - keep;
     struct ex_heap *hp = ex_heap_owner(ex, l->slot[0].h, kind);
     uint64_t bytes = (uint64_t)n * u * ex_unit;
+    /* the batch is made before the lock (no allocation under a spin
+     * lock), and freed after it when the depot is full */
     struct ex_batch *b = NULL;
-    if (n == batch_size(ex, u) &&
-        __atomic_load_n(&hp->depot_bytes, __ATOMIC_RELAXED) + bytes <=
-            ex_depot_floor + (hp->pages << ex->page_shift) / ex_depot_share &&
-        (b = malloc(sizeof(*b) + n * sizeof(b->slot[0])))) {
+    if (n == batch_size(ex, u) && (b = malloc(sizeof(*b) + n * sizeof(b->slot[0])))) {
         b->n = n;
         memcpy(b->slot, l->slot, n * sizeof(b->slot[0]));
     }
     ex_lock(&hp->lock);
-    if (b) {
+    if (b && hp->depot_bytes + bytes <=
+                 ex_depot_floor + (hp->pages << ex->page_shift) / ex_depot_share) {
         b->next = hp->depot[u];
         hp->depot[u] = b;
         hp->depot_bytes += bytes;
+        b = NULL;
     } else {
         for (unsigned i = 0; i < n; i++)
             ex_heap_put(ex, hp, l->slot[i].h, kind);
     }
     ex_unlock(&hp->lock);
+    free(b);
     memmove(l->slot, l->slot + n, keep * sizeof(l->slot[0]));
     l->count = (uint16_t)keep;
 }
