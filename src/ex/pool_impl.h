@@ -64,8 +64,8 @@ struct ex_free {
 /* PreviousSize, PoolIndex and BlockSize are read as one 4-byte load and
  * written as one 2-byte store each (x86: a single access inside a cache
  * line is not torn): with 8 KiB pages a unit count's ninth bit lives in
- * PoolIndex, and another host thread may read a header (a free's or a
- * settle's checks) while its heap rewrites it under the lock. PoolType is
+ * PoolIndex, and another host thread may read a header (a free's or an
+ * allocation's checks) while its heap rewrites it under the lock. PoolType is
  * never part of a store here: other threads write it without the lock. */
 static inline uint32_t hdr_word(const struct ex_hdr *h)
 {

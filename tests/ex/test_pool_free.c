@@ -12,8 +12,9 @@
  * "header" would be the page header or in the page before), ExFreePool of a protected block,
  * headers destroyed and headers rewritten with their cookie left intact (found at the free, or when
  * the block's neighbours are coalesced), a stale pad header of a freed cache-aligned block. Then
- * what must not stop: the host reading counters while a parked block's header is corrupt, and the
- * page record's count of other tags after a header whose tag was rewritten.
+ * what must not stop: the host reading counters while a parked block's header is corrupt, the
+ * page record's count of other tags after a header whose tag was rewritten, and the record's
+ * list and bitmap forms (and the switches between them) through frees in every order.
  */
 /* WDK tags are multi-character constants. */
 #pragma GCC diagnostic ignored "-Wmultichar"
@@ -75,12 +76,10 @@ static void churn(void)
         ExFreePoolWithTag(p[i], 'nruC');
 }
 
-/* The next allocations of n bytes, once the frees before have been parked
- * (churn's frees fill a pending batch): a block of that size freed last
- * is handed out again, and its header checked. */
+/* The next allocations of n bytes: a block of that size freed last is
+ * handed out again, and its header checked. */
 static void reuse(SIZE_T n, ULONG tag)
 {
-    churn();
     for (int i = 0; i < 8; i++)
         ExAllocatePoolWithTag(NonPagedPoolNx, n, tag);
 }
@@ -141,8 +140,7 @@ static void test_mid_block(void **state)
                             freed8 = {8, true};
     expect_stop(mid_block_body, (void *)&live32, 0xC2, 0x41286);
     expect_stop(mid_block_body, (void *)&live8, 0xC2, 0x41286);
-    /* inside a freed block, pending (none) or parked (standard): a double
-     * free, as it was before pending batches */
+    /* inside a freed block (parked in the cache): a double free */
     expect_stop(mid_block_body, (void *)&freed32, 0xC4, 0x13);
     expect_stop(mid_block_body, (void *)&freed8, 0xC4, 0x13);
 }
