@@ -55,6 +55,7 @@ enum {
     ex_max_owners = 64,           /* drivers with their own counters; 0 = kernel */
     ex_tag_slots = 512,           /* per-cache tag table */
     ex_host_slots = 8,            /* caches for attached host threads (pool_init.c) */
+    ex_big_keep = 32,             /* freed big blocks kept per kind and size (pool_big.c) */
     ex_heaps = 1 + ex_host_slots, /* heap 0: the processors'; then one per host slot */
 };
 
@@ -246,7 +247,9 @@ struct ex {
     struct ex_lock big_lock;
     struct ex_big *big; /* open addressing on the page number */
     uint64_t big_cap, big_count;
-    void *big_free[ex_kind_count][4]; /* freed 1-4 page blocks kept for reuse */
+    /* freed 1-4 page blocks kept for reuse, host side (a driver's write
+     * after free cannot reach the list) */
+    void *big_free[ex_kind_count][4][ex_big_keep];
     unsigned big_nfree[ex_kind_count][4];
 
     struct ex_lock tag_lock; /* overflow table and owner registry */

@@ -4,8 +4,8 @@
  * Models: Windows' big pool (spec/memory.md 4): whole pages, page-aligned,
  * no header in the block, tracked by address in a table (Windows'
  * PoolBigPageTable) with tag, size and type; so a 5 KiB request occupies
- * 8 KiB. Freed blocks of 1-4 pages are kept per kind (up to 32 each) and
- * handed out again before new pages are mapped: mapping a page is a host
+ * 8 KiB. Freed blocks of 1-4 pages are kept per kind (up to 32 each, in
+ * host-side arrays) and handed out again before new pages are mapped: mapping a page is a host
  * system call, and a driver that allocates and frees page-sized buffers in
  * a loop should not pay one each time.
  * Invariants: the table holds exactly the live big blocks; page_map says
@@ -18,8 +18,6 @@
 
 #include "ex/pool_impl.h"
 #include "sys.h"
-
-enum { keep_per_size = 32 };
 
 static inline uint64_t slot_of(uintptr_t va, uint64_t cap)
 {
@@ -107,11 +105,8 @@ void *ex_big_alloc(struct ex *ex, const struct ex_req *r)
         return NULL;
     uint8_t *va = NULL;
     ex_lock(&ex->big_lock);
-    if (pages <= 4 && ex->big_nfree[r->kind][pages - 1]) {
-        va = ex->big_free[r->kind][pages - 1];
-        ex->big_free[r->kind][pages - 1] = *(void **)va;
-        ex->big_nfree[r->kind][pages - 1]--;
-    }
+    if (pages <= 4 && ex->big_nfree[r->kind][pages - 1])
+        va = ex->big_free[r->kind][pages - 1][--ex->big_nfree[r->kind][pages - 1]];
     ex_unlock(&ex->big_lock);
     if (!va && !(va = ex_pages_map(ex, r->kind, pages)))
         return NULL;
@@ -151,11 +146,9 @@ void ex_big_free(struct ex *ex, uintptr_t addr)
     uint64_t pages = b->pages;
     enum ex_kind kind = b->kind;
     table_remove(ex, b);
-    if (pages <= 4 && ex->big_nfree[kind][pages - 1] < keep_per_size) {
+    if (pages <= 4 && ex->big_nfree[kind][pages - 1] < ex_big_keep) {
         ex_pm_set(ex, va, pages, ex_pm_big_freed);
-        *(void **)va = ex->big_free[kind][pages - 1];
-        ex->big_free[kind][pages - 1] = va;
-        ex->big_nfree[kind][pages - 1]++;
+        ex->big_free[kind][pages - 1][ex->big_nfree[kind][pages - 1]++] = va;
         ex_unlock(&ex->big_lock);
         return;
     }
