@@ -36,7 +36,7 @@ test: build
 # Longer runs of the randomised tests: 1,000 crash points in hive flushes,
 # a minute per fuzz target, five minutes of random DMA-sample traffic.
 soak: build
-	WDMSIM_CRASH_ROUNDS=1000 WDMSIM_FUZZ_SECONDS=60 WDMSIM_SOAK_SECONDS=300 WDMSIM_SOAK_OPS=400 ctest --test-dir $(BUILD) --output-on-failure -R "hive|fuzz|soak"
+	WDMSIM_CRASH_ROUNDS=1000 WDMSIM_FUZZ_SECONDS=60 WDMSIM_SOAK_SECONDS=300 WDMSIM_SOAK_OPS=400 WDMSIM_POOL_BUG_SEEDS=20000 WDMSIM_POOL_STRESS_SEEDS=40 ctest --test-dir $(BUILD) --output-on-failure -R "hive|fuzz|soak|pool_bugs|pool_stress"
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
