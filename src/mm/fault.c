@@ -10,8 +10,10 @@
  * stops the machine with a bug check: ke_bugcheck siglongjmps to ke_call,
  * whose sigsetjmp saved the signal mask, so leaving the handler that way is
  * sound. A fault nobody claims inside simulated memory is bug check 0x50
- * PAGE_FAULT_IN_NONPAGED_AREA; anywhere else it is a wdmsim bug, and the
- * default action (core dump) runs.
+ * PAGE_FAULT_IN_NONPAGED_AREA; outside it, while the machine runs, it is
+ * a wild pointer (NULL...): 0x1E with STATUS_ACCESS_VIOLATION, or 0xD1 /
+ * 0x0A at DISPATCH_LEVEL and above. Only a fault while no machine code
+ * runs is a wdmsim bug, for which the default action (core dump) runs.
  * Invariants: the handler runs on an alternate stack, so a fault on a
  * fiber's guard page still reaches it.
  * Not modelled: faults of other host threads than the one in the machine.
@@ -90,6 +92,33 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
                     : access == 8 ? "execution"
                                   : "read",
                     addr, pc);
+    }
+    if (sys->ke.running || sys->ke.stop_target) {
+        /* Outside simulated memory while the machine runs: a wild pointer
+         * of the driver's (NULL, a number, freed host memory) used by its
+         * code or by a routine it handed the pointer to. Windows raises
+         * STATUS_ACCESS_VIOLATION, which no __try caught (seh_resolve runs
+         * before this): KMODE_EXCEPTION_NOT_HANDLED; at DISPATCH_LEVEL and
+         * above the fault itself stops the machine, 0xD1 from a driver's
+         * instruction, 0x0A from the kernel's. The report's stack says
+         * whose code it was. */
+        uint8_t irql = ke_irql(&sys->ke);
+        const char *what = access == 1 ? "write" : access == 8 ? "execution" : "read";
+        if (irql >= DISPATCH_LEVEL) {
+            bool driver = mm_image_of(&sys->mm, (uintptr_t)pc) != NULL;
+            ke_bugcheck(driver ? 0xD1 : 0x0A, (uint64_t)(uintptr_t)addr, irql, (uint64_t)access,
+                        (uint64_t)(uintptr_t)pc, NULL,
+                        "%s of %p, which is no memory at all, at IRQL %u [instruction %p]", what,
+                        addr, irql, pc);
+        }
+        ke_bugcheck(0x1E, 0xC0000005, (uint64_t)(uintptr_t)pc,
+                    access == 1   ? 1
+                    : access == 8 ? 8
+                                  : 0,
+                    (uint64_t)(uintptr_t)addr, NULL,
+                    "access violation: %s of %p, which is no memory at all [instruction %p] "
+                    "(KMODE_EXCEPTION_NOT_HANDLED)",
+                    what, addr, pc);
     }
     not_ours(sig);
 }

@@ -1,0 +1,97 @@
+/*
+ * tests/mm/test_fault_wild.c - a wild pointer (NULL, a number, memory that
+ * is no memory at all) stops the machine with a bug check, never the host.
+ *
+ * Spec: spec/memory.md 3 (page faults); debugger/bug-check-0x1e--kmode-
+ * exception-not-handled, 0xD1, 0x0A. A fault outside simulated memory
+ * while machine code runs is STATUS_ACCESS_VIOLATION that no __try caught:
+ * 0x1E (P1 0xC0000005, P3 0 read / 1 write, P4 the address); at
+ * DISPATCH_LEVEL, 0x0A for the kernel's instruction (host code called in
+ * the machine counts as the kernel's). A driver's NULL write (the fixture
+ * wild-pointer), and a write after free into a lookaside list's entry that
+ * sends ExAllocateFromNPagedLookasideList to a wild address, stop too.
+ */
+/* WDK tags are multi-character constants. */
+#pragma GCC diagnostic ignored "-Wmultichar"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <wdm.h>
+#include <wdmsim/wdmsim.h>
+
+#include "support/fixture.h"
+
+static void write_body(void *arg)
+{
+    *(volatile uint64_t *)arg = 1;
+}
+
+static void read_body(void *arg)
+{
+    (void)*(volatile uint64_t *)arg;
+}
+
+static void raised_body(void *arg)
+{
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    *(volatile uint64_t *)arg = 1;
+}
+
+static NPAGED_LOOKASIDE_LIST la;
+
+static void lookaside_body(void *arg)
+{
+    (void)arg;
+    ExInitializeNPagedLookasideList(&la, NULL, NULL, POOL_NX_ALLOCATION, 64, 'tsaL', 0);
+    void *a = ExAllocateFromNPagedLookasideList(&la);
+    ExFreeToNPagedLookasideList(&la, a);
+    uint64_t wild = 0x12340;
+    memcpy(a, &wild, sizeof(wild)); /* the entry's link, written after the free */
+    ExAllocateFromNPagedLookasideList(&la);
+    ExAllocateFromNPagedLookasideList(&la);
+}
+
+/* body(addr) stops with code and P1, and P4 (0x1E) or P1 (0xD1/0x0A) is addr. */
+static void expect(void (*body)(void *), uintptr_t addr, uint32_t code, uint64_t p1)
+{
+    struct wdmsim_config cfg = {.seed = 1, .verifier = "none"};
+    wdmsim *sim;
+    struct wdmsim_error err;
+    assert_int_equal(wdmsim_boot(&cfg, &sim, &err), WDMSIM_OK);
+    assert_int_equal(wdmsim_call(sim, body, (void *)addr), WDMSIM_STOPPED);
+    const struct wdmsim_bugcheck *bc = wdmsim_get_bugcheck(sim);
+    assert_int_equal(bc->code, code);
+    assert_int_equal(bc->parameters[0], p1);
+    wdmsim_shutdown(sim);
+}
+
+static void test_wild_pointers(void **state)
+{
+    (void)state;
+    expect(write_body, 0, 0x1E, 0xC0000005);
+    expect(read_body, 0x12340, 0x1E, 0xC0000005);
+    expect(raised_body, 8, 0x0A, 8);
+    expect(lookaside_body, 0, 0x1E, 0xC0000005);
+}
+
+static void test_driver_null_write(void **state)
+{
+    (void)state;
+    fixture_expect_stop("wild-pointer", "standard", 0x1E, 0xC0000005);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wild_pointers),
+        cmocka_unit_test(test_driver_null_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
