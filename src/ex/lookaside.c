@@ -302,26 +302,35 @@ static void delete_common(void *list, SLIST_HEADER *head, const char *routine)
     (void)head;
 }
 
+/* Hands the entries a list holds to its Free: as many as its Depth says.
+ * An entry freed twice to the list, or a link written after the free, can
+ * make the chain a cycle; bounded by the depth, emptying it ends (the
+ * pool's Free then reports the double free). */
+static void free_held(PGENERAL_LOOKASIDE l)
+{
+    PVOID e;
+    for (unsigned n = ExQueryDepthSList(&l->ListHead);
+         n && (e = InterlockedPopEntrySList(&l->ListHead)) != NULL; n--)
+        l->Free(e);
+}
+
 NTKERNELAPI VOID NTAPI ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 {
     delete_common(Lookaside, &Lookaside->L.ListHead, "ExDeleteNPagedLookasideList");
-    PVOID e;
-    while ((e = InterlockedPopEntrySList(&Lookaside->L.ListHead)) != NULL)
-        Lookaside->L.Free(e);
+    free_held(&Lookaside->L);
 }
 
 NTKERNELAPI VOID NTAPI ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)
 {
     delete_common(Lookaside, &Lookaside->L.ListHead, "ExDeletePagedLookasideList");
-    PVOID e;
-    while ((e = InterlockedPopEntrySList(&Lookaside->L.ListHead)) != NULL)
-        Lookaside->L.Free(e);
+    free_held(&Lookaside->L);
 }
 
 NTKERNELAPI VOID NTAPI ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)
 {
     PVOID e;
-    while ((e = InterlockedPopEntrySList(&Lookaside->L.ListHead)) != NULL)
+    for (unsigned n = ExQueryDepthSList(&Lookaside->L.ListHead);
+         n && (e = InterlockedPopEntrySList(&Lookaside->L.ListHead)) != NULL; n--)
         Lookaside->L.FreeEx(e, Lookaside);
 }
 

@@ -144,6 +144,30 @@ static void paged_custom(void **state)
     assert_int_equal(wdmsim_call(sim, paged_custom_body, NULL), WDMSIM_OK);
 }
 
+/* An entry freed twice to the list makes its chain a cycle (the entry's
+ * link points at itself). Delete hands the Free callback as many entries
+ * as the list's depth says and ends, where popping until empty would spin
+ * forever with a Free that does not notice. */
+static void double_free_cycle_body(void *arg)
+{
+    (void)arg;
+    static PAGED_LOOKASIDE_LIST la;
+    custom_frees = 0;
+    ExInitializePagedLookasideList(&la, custom_allocate, custom_free,
+                                   POOL_RAISE_IF_ALLOCATION_FAILURE, 64, 'suC', 0);
+    PVOID a = ExAllocateFromPagedLookasideList(&la);
+    ExFreeToPagedLookasideList(&la, a);
+    ExFreeToPagedLookasideList(&la, a); /* the driver's bug */
+    ExDeletePagedLookasideList(&la);
+    assert_int_equal(custom_frees, 2);
+}
+
+static void double_free_cycle(void **state)
+{
+    (void)state;
+    assert_int_equal(wdmsim_call(sim, double_free_cycle_body, NULL), WDMSIM_OK);
+}
+
 /* ---- Ex lists ----------------------------------------------------------------------- */
 
 static int ex_allocs, ex_frees;
@@ -461,11 +485,17 @@ static void fixtures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(layouts),      cmocka_unit_test(nonpaged),
-        cmocka_unit_test(paged_custom), cmocka_unit_test(ex_lists),
-        cmocka_unit_test(adjust_rule),  cmocka_unit_test(tick),
-        cmocka_unit_test(on_the_clock), cmocka_unit_test(disabled_with_special_pool),
-        cmocka_unit_test(rules),        cmocka_unit_test(fixtures),
+        cmocka_unit_test(layouts),
+        cmocka_unit_test(nonpaged),
+        cmocka_unit_test(paged_custom),
+        cmocka_unit_test(double_free_cycle),
+        cmocka_unit_test(ex_lists),
+        cmocka_unit_test(adjust_rule),
+        cmocka_unit_test(tick),
+        cmocka_unit_test(on_the_clock),
+        cmocka_unit_test(disabled_with_special_pool),
+        cmocka_unit_test(rules),
+        cmocka_unit_test(fixtures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,13 +6,15 @@
  * driver bug gets a bug check report, never a host crash or hang. Each seed
  * runs random allocations and frees of random sizes and tags (small and
  * big pool, cache-aligned too) and, at random points, the bugs drivers
- * make: a double free, a free with the wrong tag, a free of an address
- * inside a block or near one, an overrun or underrun of a few bytes, and
+ * make, on pool blocks and on entries of a lookaside list: a double free, a free with the wrong
+ * tag, a free of an address inside a block or near one, an overrun or underrun of a few bytes, and
  * writes into a block after its free (every third seed: only those, at a
  * high rate, since the pool may not notice them and the run goes on). The
  * run must end normally or stop
- * with one of the pool's codes (0x19, 0xC2, 0xC4) or a page fault in
- * nonpaged memory (0x50: a write into a page the pool gave back). Both
+ * with one of the pool's codes (0x19, 0xC2, 0xC4), a page fault in
+ * nonpaged memory (0x50: a write into a page the pool gave back), or an
+ * access violation (0x1E: a lookaside entry's link written after the free
+ * sends the next allocation to that address). Both
  * with pool tracking off and on, and with 4 and 8 KiB pages. WDMSIM_POOL_BUG_SEEDS=N runs N seeds
  * (default 40).
  */
@@ -41,7 +43,18 @@ struct slot {
     size_t n;
     ULONG tag;
     bool freed; /* p is stale: its block was freed */
+    bool la;    /* from the lookaside list (64 bytes) */
 };
+
+static NPAGED_LOOKASIDE_LIST la;
+
+static void release(struct slot *x)
+{
+    if (x->la)
+        ExFreeToNPagedLookasideList(&la, x->p);
+    else
+        ExFreePoolWithTag(x->p, x->tag);
+}
 
 static uint64_t next(uint64_t *s)
 {
@@ -77,13 +90,13 @@ static void bug(uint64_t *s, struct slot *x, bool quiet)
     switch (quiet ? 5 + r % 2 : r % 7) {
     case 0: /* double free, or a free of a stale pointer */
         if (!x->freed) {
-            ExFreePoolWithTag(x->p, x->tag);
+            release(x);
             x->freed = true;
         }
-        ExFreePoolWithTag(x->p, x->tag);
+        release(x);
         break;
     case 1: /* the wrong tag */
-        if (!x->freed)
+        if (!x->freed && !x->la)
             ExFreePoolWithTag(x->p, x->tag ^ 0x0101);
         break;
     case 2: /* an address inside or just before the block */
@@ -119,6 +132,7 @@ static void body(void *arg)
     unsigned rate = quiet ? 20 : 500;
     static struct slot slots[nslots];
     memset(slots, 0, sizeof(slots));
+    ExInitializeNPagedLookasideList(&la, NULL, NULL, POOL_NX_ALLOCATION, 64, 'aLgB', 0);
     for (int op = 0; op < nops; op++) {
         uint64_t r = next(&s);
         struct slot *x = &slots[r % nslots];
@@ -127,18 +141,26 @@ static void body(void *arg)
             continue;
         }
         if (x->p && !x->freed) {
-            ExFreePoolWithTag(x->p, x->tag);
+            release(x);
             x->freed = true; /* kept: a later bug may use the stale pointer */
             continue;
         }
         x->n = random_size(&s);
         x->tag = tags[(r >> 40) % 3];
+        x->la = (r >> 52) % 6 == 0;
         POOL_TYPE type = (r >> 48) % 8 == 0 ? NonPagedPoolNxCacheAligned : NonPagedPoolNx;
-        x->p = ExAllocatePoolWithTag(type, x->n, x->tag);
+        if (x->la) {
+            x->n = 64;
+            x->tag = 'aLgB';
+            x->p = ExAllocateFromNPagedLookasideList(&la);
+        } else {
+            x->p = ExAllocatePoolWithTag(type, x->n, x->tag);
+        }
         x->freed = x->p == NULL;
         if (x->p)
             memset(x->p, 0x5A, x->n);
     }
+    ExDeleteNPagedLookasideList(&la);
 }
 
 static void test_random_bugs(void **state)
@@ -146,7 +168,7 @@ static void test_random_bugs(void **state)
     (void)state;
     const char *e = getenv("WDMSIM_POOL_BUG_SEEDS");
     unsigned seeds = e ? (unsigned)strtoul(e, NULL, 10) : 40;
-    unsigned stopped = 0, codes[4] = {0};
+    unsigned stopped = 0, codes[5] = {0};
     char path[] = "/tmp/wdmsim-8k-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -165,21 +187,21 @@ static void test_random_bugs(void **state)
         int rc = wdmsim_call(sim, body, (void *)(uintptr_t)seed);
         if (rc == WDMSIM_STOPPED) {
             uint32_t code = wdmsim_get_bugcheck(sim)->code;
-            if (code != 0x19 && code != 0xC2 && code != 0xC4 && code != 0x50) {
+            if (code != 0x19 && code != 0xC2 && code != 0xC4 && code != 0x50 && code != 0x1E) {
                 fprintf(stderr, "seed %u: unexpected stop\n", seed);
                 wdmsim_report_print(sim, stderr);
                 fail();
             }
             stopped++;
-            codes[code == 0x19 ? 0 : code == 0xC2 ? 1 : code == 0xC4 ? 2 : 3]++;
+            codes[code == 0x19 ? 0 : code == 0xC2 ? 1 : code == 0xC4 ? 2 : code == 0x50 ? 3 : 4]++;
         } else {
             assert_int_equal(rc, WDMSIM_OK);
         }
         wdmsim_shutdown(sim);
     }
     unlink(path);
-    print_message("%u of %u runs stopped (0x19 %u, 0xC2 %u, 0xC4 %u, 0x50 %u)\n", stopped, seeds,
-                  codes[0], codes[1], codes[2], codes[3]);
+    print_message("%u of %u runs stopped (0x19 %u, 0xC2 %u, 0xC4 %u, 0x50 %u, 0x1E %u)\n", stopped,
+                  seeds, codes[0], codes[1], codes[2], codes[3], codes[4]);
     /* the bugs are real: most runs must have stopped */
     assert_true(stopped * 2 > seeds);
 }
