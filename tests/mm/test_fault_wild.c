@@ -7,7 +7,8 @@
  * while machine code runs is STATUS_ACCESS_VIOLATION that no __try caught:
  * 0x1E (P1 0xC0000005, P3 0 read / 1 write, P4 the address); at
  * DISPATCH_LEVEL, 0x0A for the kernel's instruction (host code called in
- * the machine counts as the kernel's). A driver's NULL write (the fixture
+ * the machine counts as the kernel's); inside __try, the __except block
+ * gets STATUS_ACCESS_VIOLATION instead. A driver's NULL write (the fixture
  * wild-pointer), and a write after free into a lookaside list's entry that
  * sends ExAllocateFromNPagedLookasideList to a wild address, stop too.
  */
@@ -81,6 +82,18 @@ static void test_wild_pointers(void **state)
     expect(lookaside_body, 0, 0x1E, 0xC0000005);
 }
 
+/* Inside __try the same write raises STATUS_ACCESS_VIOLATION, which the
+ * driver's __except block catches (the fixture wild-pointer-caught returns
+ * what it caught from DriverEntry): the machine runs on. */
+static void test_caught_in_try(void **state)
+{
+    (void)state;
+    struct fixture_run r;
+    fixture_run("wild-pointer-caught", NULL, "standard", 1, &r);
+    assert_int_equal(r.stopped, 0);
+    assert_int_equal((uint32_t)r.entry_status, (uint32_t)STATUS_ACCESS_VIOLATION);
+}
+
 static void test_driver_null_write(void **state)
 {
     (void)state;
@@ -91,6 +104,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wild_pointers),
+        cmocka_unit_test(test_caught_in_try),
         cmocka_unit_test(test_driver_null_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
