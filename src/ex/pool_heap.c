@@ -459,6 +459,18 @@ __attribute__((ms_abi)) void ex_prec_to_bits(struct ex *ex, uint64_t idx, struct
     r->bits = 1;
 }
 
+/* Host memory for per-page records: reserved for the whole system space,
+ * touched only where pool pages are. NULL when the host refuses. */
+static void *map_records(size_t bytes)
+{
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    madvise(m, bytes, MADV_HUGEPAGE);
+    return m;
+}
+
 int ex_heap_init(struct ex *ex)
 {
     ex->page_map_len = ex->sys->mm.system.npages;
@@ -473,23 +485,11 @@ int ex_heap_init(struct ex *ex)
      * reads off the TLB's back (the blocks themselves are spread over the
      * pool). A list of live units needs them to fit a byte. */
     ex->prec_cap = ex->page_units <= 256 ? ex_prec_list : 0;
-    size_t bytes = ex->page_map_len * sizeof(struct ex_prec);
-    m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-             0);
-    if (m == MAP_FAILED)
-        return -1;
-    madvise(m, bytes, MADV_HUGEPAGE);
-    ex->prec = m;
+    ex->prec = map_records(ex->page_map_len * sizeof(struct ex_prec));
     /* bitmap + owner byte: 33 bytes with 4 KiB pages, 65 with 8 KiB */
     ex->meta_shift = ex->page_units > 256 ? 7 : 6;
-    bytes = ex->page_map_len << ex->meta_shift;
-    m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-             0);
-    if (m == MAP_FAILED)
-        return -1;
-    madvise(m, bytes, MADV_HUGEPAGE);
-    ex->meta = m;
-    return 0;
+    ex->meta = map_records(ex->page_map_len << ex->meta_shift);
+    return ex->prec && ex->meta ? 0 : -1;
 }
 
 void ex_heap_fini(struct ex *ex)

@@ -36,6 +36,8 @@
 #include <wdm.h>
 #include <wdmsim/wdmsim.h>
 
+#include "support/fixture.h"
+
 enum { nslots = 256, nops = 3000 };
 
 struct slot {
@@ -169,13 +171,8 @@ static void test_random_bugs(void **state)
     const char *e = getenv("WDMSIM_POOL_BUG_SEEDS");
     unsigned seeds = e ? (unsigned)strtoul(e, NULL, 10) : 40;
     unsigned stopped = 0, codes[5] = {0};
-    char path[] = "/tmp/wdmsim-8k-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    static const char ini[] = "[machine]\nprocessors = 2\npage_size = 8192\n"
-                              "[memory]\nram = 0 - 640K\nram = 1M - 2G\n";
-    assert_int_equal(write(fd, ini, sizeof(ini) - 1), (ssize_t)(sizeof(ini) - 1));
-    close(fd);
+    char path[32];
+    write_machine_8k(path);
     for (unsigned seed = 1; seed <= seeds; seed++) {
         /* every fifth seed on a machine with 8 KiB pages */
         struct wdmsim_config cfg = {.seed = seed,

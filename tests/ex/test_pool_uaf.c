@@ -210,13 +210,8 @@ static void damaged_size_body(void *arg)
 static void test_8k_pages(void **state)
 {
     (void)state;
-    char path[] = "/tmp/wdmsim-8k-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    static const char ini[] = "[machine]\nprocessors = 2\npage_size = 8192\n"
-                              "[memory]\nram = 0 - 640K\nram = 1M - 2G\n";
-    assert_int_equal(write(fd, ini, sizeof(ini) - 1), (ssize_t)(sizeof(ini) - 1));
-    close(fd);
+    char path[32];
+    write_machine_8k(path);
     machine_path = path;
     expect_stop(double_free_body, NULL, 0xC4, 0x13);
     expect_stop(damaged_size_body, NULL, 0x19, 0x20);

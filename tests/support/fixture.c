@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -87,4 +88,15 @@ void expect_call_stop(const char *machine_ini, const char *verifier, void (*body
     assert_int_equal(bc->code, code);
     assert_int_equal(bc->parameters[0], p1);
     wdmsim_shutdown(sim);
+}
+
+void write_machine_8k(char path[32])
+{
+    static const char ini[] = "[machine]\nprocessors = 2\npage_size = 8192\n"
+                              "[memory]\nram = 0 - 640K\nram = 1M - 2G\n";
+    strcpy(path, "/tmp/wdmsim-8k-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, ini, sizeof(ini) - 1), (ssize_t)(sizeof(ini) - 1));
+    close(fd);
 }

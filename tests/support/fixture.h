@@ -41,4 +41,9 @@ void fixture_expect_stop(const char *name, const char *verifier, uint32_t code, 
 void expect_call_stop(const char *machine_ini, const char *verifier, void (*body)(void *),
                       void *arg, uint32_t code, uint64_t p1);
 
+/* Writes a machine file with 8 KiB pages (2 processors, 2 GiB) to a new
+ * temporary file; path (a buffer of 32 bytes) gets its name. The caller
+ * unlinks it. */
+void write_machine_8k(char path[32]);
+
 #endif
