@@ -10,7 +10,8 @@
  * the machine counts as the kernel's); inside __try, the __except block
  * gets STATUS_ACCESS_VIOLATION instead. A driver's NULL write (the fixture
  * wild-pointer), and a write after free into a lookaside list's entry that
- * sends ExAllocateFromNPagedLookasideList to a wild address, stop too.
+ * sends ExAllocateFromNPagedLookasideList to a wild address, stop too; so
+ * does each of a dozen routines handed a wild pointer as its object.
  */
 /* WDK tags are multi-character constants. */
 #pragma GCC diagnostic ignored "-Wmultichar"
@@ -59,6 +60,76 @@ static void lookaside_body(void *arg)
     ExAllocateFromNPagedLookasideList(&la);
 }
 
+/* Routines handed a wild pointer where they expect an object: each
+ * stops the machine (the routine's own check, or the access violation of
+ * touching the object), never the host. */
+static int routine;
+
+static void routine_body(void *arg)
+{
+    void *w = arg;
+    static LIST_ENTRY head;
+    KIRQL old;
+    switch (routine) {
+    case 0:
+        ExFreePoolWithTag(w, 'dliW');
+        break;
+    case 1: {
+        PMDL m = IoAllocateMdl(w, 4096, FALSE, FALSE, NULL);
+        if (m)
+            MmBuildMdlForNonPagedPool(m);
+        break;
+    }
+    case 2:
+        KeSetEvent((PKEVENT)w, 0, FALSE);
+        break;
+    case 3:
+        InitializeListHead(&head);
+        InsertTailList(&head, (PLIST_ENTRY)w);
+        break;
+    case 4:
+        RtlZeroMemory(w, 16);
+        break;
+    case 5:
+        KeAcquireSpinLock((PKSPIN_LOCK)w, &old);
+        KeReleaseSpinLock((PKSPIN_LOCK)w, old);
+        break;
+    case 6:
+        RtlFreeUnicodeString((PUNICODE_STRING)w);
+        break;
+    case 7:
+        MmUnlockPages((PMDL)w);
+        break;
+    case 8:
+        IoFreeMdl((PMDL)w);
+        break;
+    case 9:
+        IoCompleteRequest((PIRP)w, IO_NO_INCREMENT);
+        break;
+    case 10:
+        InterlockedPopEntrySList((PSLIST_HEADER)w);
+        break;
+    default:
+        IoDeleteDevice((PDEVICE_OBJECT)w);
+        break;
+    }
+}
+
+static void test_wild_objects(void **state)
+{
+    (void)state;
+    static const uintptr_t wild[] = {0, 0x12340, 0xdead00000000ULL};
+    for (routine = 0; routine < 12; routine++)
+        for (int v = 0; v < 3; v++) {
+            struct wdmsim_config cfg = {.seed = 1, .verifier = "standard"};
+            wdmsim *sim;
+            struct wdmsim_error err;
+            assert_int_equal(wdmsim_boot(&cfg, &sim, &err), WDMSIM_OK);
+            assert_int_equal(wdmsim_call(sim, routine_body, (void *)wild[v]), WDMSIM_STOPPED);
+            wdmsim_shutdown(sim);
+        }
+}
+
 /* body(addr) stops with code and P1, and P4 (0x1E) or P1 (0xD1/0x0A) is addr. */
 static void expect(void (*body)(void *), uintptr_t addr, uint32_t code, uint64_t p1)
 {
@@ -105,6 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wild_pointers),
         cmocka_unit_test(test_caught_in_try),
+        cmocka_unit_test(test_wild_objects),
         cmocka_unit_test(test_driver_null_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
