@@ -177,6 +177,19 @@ struct ex_big {
     uint8_t quota;
 };
 
+/* The big blocks one heap's caches allocated (the processors share table
+ * 0, each host slot has its own, so two host threads do not share a lock
+ * or a line here): open addressing on the page number, and the freed 1-4
+ * page blocks kept for reuse, host side (a driver's write after free
+ * cannot reach the list). */
+struct ex_bigtab {
+    struct ex_lock lock;
+    struct ex_big *big;
+    uint64_t cap, count;
+    void *kept[ex_kind_count][4][ex_big_keep];
+    unsigned nkept[ex_kind_count][4];
+} __attribute__((aligned(64)));
+
 /* One special-pool slot: a data page and a guard page. */
 struct ex_special {
     uint8_t state; /* ex_special_* */
@@ -244,13 +257,8 @@ struct ex {
     /* ex_pool_host_threads' n (0: never called); host slots attached since */
     unsigned mt_declared, mt_slots;
 
-    struct ex_lock big_lock;
-    struct ex_big *big; /* open addressing on the page number */
-    uint64_t big_cap, big_count;
-    /* freed 1-4 page blocks kept for reuse, host side (a driver's write
-     * after free cannot reach the list) */
-    void *big_free[ex_kind_count][4][ex_big_keep];
-    unsigned big_nfree[ex_kind_count][4];
+    /* big pool: one table per heap (pool_big.c), 64-byte aligned */
+    struct ex_bigtab *bigtabs;
 
     struct ex_lock tag_lock; /* overflow table and owner registry */
     struct ex_tag_table overflow;

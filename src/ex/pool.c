@@ -237,7 +237,7 @@ static void *pool_take(struct sys *sys, struct ex_req *r)
     if (!p) {
         uint64_t need = r->bytes + (r->cache_aligned ? 3 * ex_unit : 0);
         if (need > ex->small_max) {
-            if ((p = ex_big_alloc(ex, r)))
+            if ((p = ex_big_alloc(ex, r, c->heap)))
                 occupied = ((r->bytes + ex->page_size - 1) >> ex->page_shift) << ex->page_shift;
         } else {
             p = ex_small_alloc(ex, c, r, &occupied);

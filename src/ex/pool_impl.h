@@ -341,7 +341,9 @@ void ex_small_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_hdr *
                       void *ctx);
 
 /* pool_big.c */
-void *ex_big_alloc(struct ex *ex, const struct ex_req *r);
+/* From the table of heap (ex->heaps index) */
+void *ex_big_alloc(struct ex *ex, const struct ex_req *r, unsigned heap);
+int ex_big_init(struct ex *ex);
 bool ex_big_lookup(struct ex *ex, uintptr_t va, struct ex_big *copy);
 void ex_big_free(struct ex *ex, uintptr_t va);
 void ex_big_foreach(struct ex *ex, void (*fn)(void *ctx, const struct ex_big *b), void *ctx);

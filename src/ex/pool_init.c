@@ -59,7 +59,7 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
     ex->ncaches = sys->ke.nprocessors + ex_host_slots;
     ex->caches = calloc(ex->ncaches, sizeof(*ex->caches));
     ex->heaps = aligned_alloc(64, sizeof(*ex->heaps) * ex_heaps);
-    if (!ex->caches || !ex->heaps || ex_heap_init(ex) || ex_special_init(ex)) {
+    if (!ex->caches || !ex->heaps || ex_heap_init(ex) || ex_big_init(ex) || ex_special_init(ex)) {
         machine_error_set(err, "out of host memory setting up the pools");
         return -1;
     }
