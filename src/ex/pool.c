@@ -611,18 +611,19 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
  * touched lately (most frees of long-lived blocks), and the CPU cannot
  * retire past it. So with the verifier's pool tracking off, the common
  * path does not read the block: the page record (host side, 32 bytes a
- * page) says whether p is a live block's start and, while all live blocks
- * of its page share one tag and driver, which they are, and the block's
- * size. Double free, wrong tag, bad and mid-block addresses are reported
- * and counted by this call, and the block is parked on its cache list
- * without a store into it (a store to a cold line would hold up every
- * later store until the miss is served). Its header is checked when it is
- * handed out again or coalesced (ex_parked_ok): a
- * header an overrun destroyed is reported then, as Windows finds such
- * headers when it next walks them, and the report names this call, whose
- * return address the cache list keeps. With pool tracking on (verifier
- * standard) every free reads and checks its header at once. Paged pool
- * takes the full path too. */
+ * page) says whether p is a live block's start, its size, and, while all
+ * live blocks of its page share one tag and driver, which they are (a
+ * page with many small blocks keeps a bitmap instead, and the size comes
+ * from the header, checked by its cookie). Double free, wrong tag, bad and
+ * mid-block addresses are reported, and the free counted, in this call;
+ * the block is parked on its cache list without a store into it (a store
+ * to a cold line would hold up every later store until the miss is
+ * served). Its header is checked when it is handed out again or coalesced
+ * (ex_parked_ok): a header an overrun destroyed is reported then, as
+ * Windows finds such headers when it next walks them, and the report names
+ * this call, whose return address the cache list keeps. With pool tracking
+ * on (verifier standard) every free reads and checks its header at once;
+ * so does every free of paged pool. */
 static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag, void *caller)
 {
     struct sys *sys = sys_get();
