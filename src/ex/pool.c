@@ -655,7 +655,8 @@ static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t ta
     struct ex_cache *c = ex_cache_get(ex);
     ex_track_fast(ex, c, f.tag, kind, (uint16_t)f.owner, (int64_t)f.units * ex_unit, false);
     /* the block's header is read when the block is handed out again,
-     * which a LIFO list makes soon */
+     * which a LIFO list makes soon (without this the random benchmark
+     * takes 1.4x as long) */
     __builtin_prefetch(h, 1);
     ex_cache_push(ex, &c->kind[kind], kind, h, f.units, caller);
 }

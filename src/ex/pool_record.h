@@ -19,8 +19,9 @@ static inline uint8_t ex_pm_get(const struct ex *ex, uint64_t idx)
 }
 
 /* ---- links in freed blocks' bodies --------------------------------------------
- * Cache lists, depot batches, remote stacks, the heaps' free lists and
- * empty pages link freed blocks through their bodies, which a driver can
+ * The heaps' free lists, their empty pages and remote stacks link free
+ * blocks through their bodies (cache lists and depot batches are arrays
+ * in host memory, pool_cache.c), which a driver can
  * still write (a use after free). Each link is stored XORed with a
  * per-boot key and checked before it is followed: a pointer, NULL or
  * anything else a driver writes there decodes to an address that is not a
