@@ -254,6 +254,10 @@ struct ex {
     uint8_t *meta;
     unsigned meta_shift;
     bool mt; /* several host threads: page records change under their lock */
+    /* nonzero while every free takes the full path: live lookaside lists
+     * (a free checks them), --trace, the verifier's pool tracking
+     * (ex_pool_gates keeps it) */
+    uint8_t free_gate;
     /* ex_pool_host_threads' n (0: never called); host slots attached since */
     unsigned mt_declared, mt_slots;
 
@@ -291,6 +295,9 @@ struct ex {
 int ex_init(struct ex *ex, struct sys *sys, struct machine_error *err);
 void ex_fini(struct ex *ex);
 int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err);
+/* Recomputes what the fast paths test in one byte (struct ex: free_gate):
+ * after the verifier's options, --trace or the live lookaside lists change. */
+void ex_pool_gates(struct ex *ex);
 void ex_pool_fini(struct ex *ex);
 
 /* Lets the calling host thread use cache slot `slot` (0-based beyond the

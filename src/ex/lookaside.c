@@ -134,6 +134,7 @@ static bool rec_add(struct sys *sys, void *list, uintptr_t caller, bool paged, b
         set->cap = cap;
     }
     set->recs[set->count++] = (struct ex_lookaside_rec){list, caller, paged, ex};
+    ex_pool_gates(&sys->ex);
     tick_schedule(sys);
     return true;
 }
@@ -144,6 +145,7 @@ static void rec_remove(struct sys *sys, struct ex_lookaside_rec *rec)
     unsigned i = (unsigned)(rec - set->recs);
     memmove(&set->recs[i], &set->recs[i + 1], (set->count - i - 1) * sizeof(*rec));
     set->count--;
+    ex_pool_gates(&sys->ex);
     if (!set->count && set->tick_event) {
         vclock_cancel(&sys->machine.clock, set->tick_event);
         set->tick_event = 0;

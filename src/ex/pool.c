@@ -606,6 +606,32 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
     ex_cache_push(ex, &c->kind[kind], kind, h, u, caller);
 }
 
+/* Every free the fast path below does not finish: big and special pool,
+ * bad addresses, and small blocks it leaves to the full checks. */
+static __attribute__((ms_abi, noinline)) void pool_free_slow(struct sys *sys, void *p, uint32_t tag,
+                                                             void *caller)
+{
+    struct ex *ex = &sys->ex;
+    uint8_t *base = sys->mm.system.base;
+    uint8_t pm = ex_pm_none;
+    if ((uint8_t *)p >= base && (uint8_t *)p < base + sys->mm.system.bytes)
+        pm = ex_pm_get(ex, (uint64_t)((uint8_t *)p - base) >> ex->page_shift);
+    if (pm < ex_pm_small || pm >= ex_pm_small + ex_kind_count)
+        pool_free_other(sys, p, tag, pm);
+    else
+        pool_free_small(sys, p, tag, caller);
+}
+
+/* The fast free's end when the cache's last tag is not the block's: count
+ * it in full, then park it. */
+static __attribute__((ms_abi, noinline)) void
+free_park(struct ex *ex, struct ex_hdr *h, enum ex_kind kind, struct ex_freed f, void *caller)
+{
+    struct ex_cache *c = ex_cache_get(ex);
+    ex_track(ex, c, f.tag, kind, (uint16_t)f.owner, (int64_t)f.units * ex_unit, false);
+    ex_cache_push(ex, &c->kind[kind], kind, h, f.units, caller);
+}
+
 /* Inlined into each ms_abi entry point: see alloc_fast on what it calls.
  * Reading a block's header is a cache and TLB miss when the block was not
  * touched lately (most frees of long-lived blocks), and the CPU cannot
@@ -623,41 +649,50 @@ static __attribute__((ms_abi, noinline)) void pool_free_small(struct sys *sys, v
  * Windows finds such headers when it next walks them, and the report names
  * this call, whose return address the cache list keeps. With pool tracking
  * on (verifier standard) every free reads and checks its header at once;
- * so does every free of paged pool. */
+ * so does every free of paged pool.
+ * Every call out of the common path is a tail call (or at its end), so
+ * that the path itself needs no callee-saved register and gcc leaves the
+ * prologue that saves them to the calls. */
 static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag, void *caller)
 {
     struct sys *sys = sys_get();
     struct ex *ex = &sys->ex;
-    uint8_t *base = sys->mm.system.base;
-    uint8_t pm = ex_pm_none;
-    uint64_t idx = 0;
-    if ((uint8_t *)p >= base && (uint8_t *)p < base + sys->mm.system.bytes) {
-        idx = (uint64_t)((uint8_t *)p - base) >> ex->page_shift;
-        pm = ex_pm_get(ex, idx);
-    }
-    if (__builtin_expect(pm < ex_pm_small || pm >= ex_pm_small + ex_kind_count, 0)) {
-        pool_free_other(sys, p, tag, pm);
+    uint64_t off = (uint64_t)((uint8_t *)p - sys->mm.system.base);
+    uint64_t idx = off >> ex->page_shift;
+    unsigned in = (unsigned)off & (unsigned)(ex->page_size - 1);
+    /* a small block of NonPagedPool or NonPagedPoolNx, its start 16-byte
+     * aligned past the page header, no free-path option on */
+    if (__builtin_expect(idx >= ex->page_map_len ||
+                             !((ex_pm_fast_free >> (ex->page_map[idx] & 31)) & 1) ||
+                             (in & (ex_unit - 1)) || in < 2 * ex_unit || ex->free_gate ||
+                             ke_irql(&sys->ke) > DISPATCH_LEVEL,
+                         0)) {
+        pool_free_slow(sys, p, tag, caller);
         return;
     }
-    enum ex_kind kind = (enum ex_kind)(pm - ex_pm_small);
+    enum ex_kind kind = (enum ex_kind)(ex->page_map[idx] - ex_pm_small);
     struct ex_hdr *h = (struct ex_hdr *)p - 1;
     struct ex_freed f;
-    if (__builtin_expect(((uintptr_t)p & (ex_unit - 1)) ||
-                             ((uintptr_t)p & (ex->page_size - 1)) < 2 * ex_unit ||
-                             kind == ex_kind_paged || ke_irql(&sys->ke) > DISPATCH_LEVEL ||
-                             ex->lookaside.count || sys->ke.trace.observe ||
-                             (sys->vf.options & vf_opt_pool_tracking) ||
-                             !ex_unmark_fast(ex, idx, h, tag, kind, &f),
-                         0)) {
+    if (__builtin_expect(!ex_unmark_fast(ex, idx, h, tag, kind, &f), 0)) {
         pool_free_small(sys, p, tag, caller);
         return;
     }
-    struct ex_cache *c = ex_cache_get(ex);
-    ex_track_fast(ex, c, f.tag, kind, (uint16_t)f.owner, (int64_t)f.units * ex_unit, false);
     /* the block's header is read when the block is handed out again,
      * which a LIFO list makes soon (without this the random benchmark
      * takes 1.4x as long) */
     __builtin_prefetch(h, 1);
+    struct ex_cache *c = ex_cache_get(ex);
+    struct ex_tag_stat *s = c->last;
+    if (__builtin_expect(!s || s->tag != f.tag || s->kind != kind, 0)) {
+        free_park(ex, h, kind, f, caller);
+        return;
+    }
+    int64_t bytes = (int64_t)f.units * ex_unit;
+    s->frees++;
+    __asm__("" ::: "memory"); /* see ex_track_fast */
+    s->bytes -= bytes;
+    c->owner_blocks[f.owner]--;
+    c->owner_bytes[f.owner] -= bytes;
     ex_cache_push(ex, &c->kind[kind], kind, h, f.units, caller);
 }
 

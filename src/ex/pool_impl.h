@@ -56,6 +56,10 @@ enum ex_pm {
     ex_pm_big_tail = 7,
     ex_pm_big_freed = 8, /* a freed big block kept for reuse */
 };
+/* The page kinds whose frees can take the fast path (pool.c: pool_free). */
+enum {
+    ex_pm_fast_free = (1u << (ex_pm_small + ex_kind_nonpaged)) | (1u << (ex_pm_small + ex_kind_nx))
+};
 
 /* Free-list links in the body of a free block. */
 struct ex_free {

@@ -94,7 +94,15 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
         ex->caches[sys->ke.nprocessors + s].heap = (uint8_t)(1 + s);
     if (mm_fault_install() == 0)
         mm_fault_register(ex_special_fault);
+    ex_pool_gates(ex);
     return 0;
+}
+
+void ex_pool_gates(struct ex *ex)
+{
+    struct sys *sys = ex->sys;
+    ex->free_gate =
+        ex->lookaside.count || sys->ke.trace.observe || (sys->vf.options & vf_opt_pool_tracking);
 }
 
 void ex_pool_fini(struct ex *ex)

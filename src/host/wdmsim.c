@@ -112,6 +112,7 @@ int wdmsim_boot(const struct wdmsim_config *cfg, wdmsim **out, struct wdmsim_err
     io_init(&sys->io);
     sys->io.binds = cfg->binds;
     sys->vf.options = opts;
+    ex_pool_gates(&sys->ex);
     hal_init(&sys->hal, &sys->machine);
     sys->hal.double_buffer = (opts & vf_opt_double_buffer) != 0;
     sys->hal.own_protect = (opts & vf_opt_dma_ownership) != 0;
