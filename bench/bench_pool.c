@@ -97,6 +97,32 @@ static const bool linked_jemalloc = false;
 #endif
 static uint64_t peak_live;
 
+/* Experiments on the random workload, for docs/performance.md ("Why the
+ * random rows stop short"); neither is something a driver could do.
+ * BENCH_POOL_HINT=1 (pool only): prefetch the page record of the block
+ * the next operation frees, one operation early, to measure what the
+ * free's one cache miss costs. BENCH_POOL_PAD=N (any allocator): N
+ * independent register adds before each allocation, to measure what one
+ * more instruction per operation costs. */
+static bool hint_records;
+static unsigned pad_adds;
+
+static inline void pad(unsigned n)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (unsigned k = 0; k < n / 4; k++)
+        __asm__ volatile("add $1, %0\n\tadd $1, %1\n\tadd $1, %2\n\tadd $1, %3"
+                         : "+r"(a), "+r"(b), "+r"(c), "+r"(d));
+}
+
+static inline void hint_record(const void *q)
+{
+    uint64_t idx =
+        (uint64_t)((const uint8_t *)q - pool_sys->mm.system.base) >> pool_sys->ex.page_shift;
+    if (idx < pool_sys->ex.page_map_len)
+        __builtin_prefetch(&pool_sys->ex.prec[idx]);
+}
+
 static inline uint64_t xorshift(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -138,9 +164,15 @@ static void *random_worker(void *argp)
     for (uint64_t k = 0; k < r->ops; k++) {
         uint64_t x = xorshift(&s);
         uint64_t i = x % r->nlive;
+        if (hint_records && pool_sys) {
+            uint64_t s2 = s;
+            hint_record(p[xorshift(&s2) % r->nlive]);
+        }
         r->a->free(p[i]);
         bytes -= sz[i];
         sz[i] = 16 + (uint32_t)((x >> 32) % 4081);
+        if (pad_adds)
+            pad(pad_adds);
         p[i] = r->a->alloc(sz[i]);
         *(volatile char *)p[i] = 1;
         bytes += sz[i];
@@ -375,6 +407,9 @@ int main(int argc, char **argv)
     /* BENCH_POOL_SCALE=N: N x 100k operations (default 10), e.g. for perf. */
     const char *scale = getenv("BENCH_POOL_SCALE");
     cpu_clock = getenv("BENCH_POOL_CPU") && atoi(getenv("BENCH_POOL_CPU"));
+    hint_records = getenv("BENCH_POOL_HINT") && atoi(getenv("BENCH_POOL_HINT"));
+    if (getenv("BENCH_POOL_PAD") && atoi(getenv("BENCH_POOL_PAD")) > 0)
+        pad_adds = (unsigned)atoi(getenv("BENCH_POOL_PAD"));
     if (scale && atoi(scale) > 0)
         ops_scale = (uint64_t)atoi(scale);
     if (argc > 3 && !strcmp(argv[1], "raw")) {
