@@ -119,8 +119,9 @@ static inline void hint_record(const void *q)
 {
     uint64_t idx =
         (uint64_t)((const uint8_t *)q - pool_sys->mm.system.base) >> pool_sys->ex.page_shift;
+    /* asm: gcc drops a __builtin_prefetch whose result nothing uses here */
     if (idx < pool_sys->ex.page_map_len)
-        __builtin_prefetch(&pool_sys->ex.prec[idx]);
+        __asm__ volatile("prefetcht0 %0" ::"m"(pool_sys->ex.prec[idx]));
 }
 
 static inline uint64_t xorshift(uint64_t *s)
