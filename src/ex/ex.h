@@ -106,7 +106,7 @@ struct ex_cache {
     } kind[ex_kind_count];
     struct ex_tag_table tags;
     struct ex_tag_stat *last; /* last tag touched */
-    uint32_t tag_ok;          /* last tag that passed the tag rules */
+    uint32_t tag_ok;          /* last tag that passed the tag rules (never 0) */
     int64_t owner_blocks[ex_max_owners];
     int64_t owner_bytes[ex_max_owners];
     struct ex_cslot *slots; /* every list's entries, one allocation */
@@ -254,10 +254,13 @@ struct ex {
     uint8_t *meta;
     unsigned meta_shift;
     bool mt; /* several host threads: page records change under their lock */
-    /* nonzero while every free takes the full path: live lookaside lists
-     * (a free checks them), --trace, the verifier's pool tracking
-     * (ex_pool_gates keeps it) */
-    uint8_t free_gate;
+    /* What the fast paths test instead of the options behind them
+     * (ex_pool_gates keeps them): free_gate, every free takes the full
+     * path (live lookaside lists, which a free checks; --trace; the
+     * verifier's pool tracking); alloc_gate, every allocation does
+     * (special pool, low resources, code integrity; --trace); alloc_fill,
+     * allocations are filled (pool tracking) */
+    uint8_t free_gate, alloc_gate, alloc_fill;
     /* ex_pool_host_threads' n (0: never called); host slots attached since */
     unsigned mt_declared, mt_slots;
 

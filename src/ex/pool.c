@@ -196,7 +196,8 @@ static bool decode_type(struct ex_req *r, ULONG type, SIZE_T bytes, ULONG tag, b
     return true;
 }
 
-static void check_tag(const struct ex_req *r, ULONG type)
+/* True when the tag passed every tag rule. */
+static bool check_tag(const struct ex_req *r, ULONG type)
 {
     uint32_t tag = r->tag & ~(uint32_t)PROTECTED_POOL;
     bool alnum;
@@ -208,6 +209,9 @@ static void check_tag(const struct ex_req *r, ULONG type)
     else if (!ex_tag_valid_chars(tag, &alnum) || !alnum)
         vf_fire(&ex_rule_tag_chars, r->tag, type, (uint64_t)(uintptr_t)r->caller,
                 "pool tag %#x has no letter or digit, or a byte outside 0x20..0x7E", r->tag);
+    else
+        return true;
+    return false;
 }
 
 static void check_irql(struct sys *sys, const struct ex_req *r, ULONG type)
@@ -253,10 +257,6 @@ static void *pool_take(struct sys *sys, struct ex_req *r)
     return p;
 }
 
-/* Options that take a block elsewhere or may refuse it: with any of them on,
- * every allocation takes the full path. */
-enum { slow_options = vf_opt_special_pool | vf_opt_low_resources | vf_opt_code_integrity };
-
 static __attribute__((ms_abi, noinline)) void fill_block(void *p, uint8_t fill, uint64_t bytes)
 {
     memset(p, fill, bytes);
@@ -264,7 +264,7 @@ static __attribute__((ms_abi, noinline)) void fill_block(void *p, uint8_t fill, 
 
 /* The common case in one pass: a small block of NonPagedPool, NonPagedPoolNx
  * or PagedPool, with the tag that passed the tag rules last on this cache,
- * at an IRQL the kind allows, none of slow_options on, and a block of that
+ * at an IRQL the kind allows, ex->alloc_gate closed, and a block of that
  * size parked in the cache. NULL: take the full path (which checks
  * everything again and reports what is wrong).
  * The entry points are ms_abi: every call they make on any path to a sysv
@@ -276,15 +276,16 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
 {
     struct ex *ex = &sys->ex;
     if ((type & ~(ULONG)(POOL_NX_ALLOCATION | PagedPool)) || bytes - 1 >= ex->small_max ||
-        (sys->vf.options & slow_options))
+        ex->alloc_gate)
         return NULL;
-    enum ex_kind kind = (type & PagedPool)            ? ex_kind_paged
-                        : (type & POOL_NX_ALLOCATION) ? ex_kind_nx
-                                                      : ex_kind_nonpaged;
-    if (ke_irql(&sys->ke) > (kind == ex_kind_paged ? APC_LEVEL : DISPATCH_LEVEL))
+    /* type is 0, PagedPool, NonPagedPoolNx or PagedPool | POOL_NX_ALLOCATION
+     * (paged pool, which is never executable): kind by a nibble table */
+    unsigned t = (type & PagedPool) | ((type >> 8) & 2);
+    enum ex_kind kind = (enum ex_kind)((0x1210u >> (t * 4)) & 0xF);
+    if (ke_irql(&sys->ke) > DISPATCH_LEVEL - (type & PagedPool))
         return NULL;
     struct ex_cache *c = ex_cache_get(ex);
-    if (tag != c->tag_ok || !tag)
+    if (tag != c->tag_ok) /* never 0 nor any other tag the rules refuse */
         return NULL;
     unsigned u = ex->unit_class[1 + (bytes + ex_unit - 1) / ex_unit];
     struct ex_cache_kind *ck = &c->kind[kind];
@@ -298,8 +299,8 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
     h->owner = owner;
     h->slack = (uint16_t)((u - 1) * ex_unit - bytes);
     ex_mark_live(ex, h, u, tag, owner);
-    ex_track_fast(ex, c, tag, kind, owner, (int64_t)u * ex_unit, true);
-    if (sys->vf.options & vf_opt_pool_tracking)
+    ex_count(ex, c, tag, kind, owner, (int64_t)u * ex_unit);
+    if (__builtin_expect(ex->alloc_fill, 0))
         fill_block(h + 1, ex->fill, bytes);
     return h + 1;
 }
@@ -327,10 +328,8 @@ static __attribute__((ms_abi, noinline)) void *pool_alloc(ULONG type, SIZE_T byt
     check_irql(sys, &r, type);
     if (!(how & how_pool2)) {
         struct ex_cache *c = ex_cache_get(ex);
-        if (tag != c->tag_ok || !tag) {
-            check_tag(&r, type);
+        if (tag != c->tag_ok && check_tag(&r, type))
             c->tag_ok = tag;
-        }
     }
     if (bytes == 0)
         vf_fire(&ex_rule_zero_size, ke_irql(&sys->ke), type, 0,

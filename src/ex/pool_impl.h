@@ -56,6 +56,10 @@ enum ex_pm {
     ex_pm_big_tail = 7,
     ex_pm_big_freed = 8, /* a freed big block kept for reuse */
 };
+/* Verifier options that take an allocation elsewhere or may refuse it:
+ * with any of them on, every allocation takes the full path (pool.c). */
+enum { ex_slow_options = vf_opt_special_pool | vf_opt_low_resources | vf_opt_code_integrity };
+
 /* The page kinds whose frees can take the fast path (pool.c: pool_free). */
 enum {
     ex_pm_fast_free = (1u << (ex_pm_small + ex_kind_nonpaged)) | (1u << (ex_pm_small + ex_kind_nx))
@@ -387,6 +391,24 @@ static inline uint16_t ex_owner_of(struct ex *ex, void *caller)
 /* ke_observe (wdmsim run --trace) of one allocation or free. */
 __attribute__((ms_abi)) void ex_track_observe(struct ex *ex, uint32_t tag, unsigned kind,
                                               int64_t bytes, bool alloc);
+/* The allocation fast path's count (pool.c: alloc_fast, which --trace
+ * keeps off): the cache's last (tag, kind) and the driver's. */
+static inline __attribute__((always_inline)) void ex_count(struct ex *ex, struct ex_cache *c,
+                                                           uint32_t tag, unsigned kind,
+                                                           uint16_t owner, int64_t bytes)
+{
+    struct ex_tag_stat *s = c->last;
+    if (__builtin_expect(!s || s->tag != tag || s->kind != kind, 0)) {
+        ex_track(ex, c, tag, kind, owner, bytes, true);
+        return;
+    }
+    s->allocs++;
+    __asm__("" ::: "memory"); /* see ex_track_fast */
+    s->bytes += bytes;
+    c->owner_blocks[owner]++;
+    c->owner_bytes[owner] += bytes;
+}
+
 /* Counts one allocation (alloc) or free of a block of `bytes` occupied;
  * the cache's last (tag, kind) is the common case. */
 static inline void ex_track_fast(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind,

@@ -75,6 +75,8 @@ int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err)
             return -1;
         }
         ex->caches[i].slots = s;
+        /* bytes 0xFF fail pool.tag-chars: no tag ever equals it */
+        ex->caches[i].tag_ok = 0xFFFFFFFFu;
         for (unsigned k = 0; k < ex_kind_count; k++)
             for (unsigned u = 0; u < ex_max_page_units; u++) {
                 struct ex_clist *l = &ex->caches[i].kind[k].list[u];
@@ -103,6 +105,8 @@ void ex_pool_gates(struct ex *ex)
     struct sys *sys = ex->sys;
     ex->free_gate =
         ex->lookaside.count || sys->ke.trace.observe || (sys->vf.options & vf_opt_pool_tracking);
+    ex->alloc_gate = sys->ke.trace.observe || (sys->vf.options & ex_slow_options);
+    ex->alloc_fill = (sys->vf.options & vf_opt_pool_tracking) != 0;
 }
 
 void ex_pool_fini(struct ex *ex)

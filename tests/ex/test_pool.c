@@ -142,6 +142,12 @@ static void contents_body(void *arg)
     uint8_t *u = ExAllocatePoolWithTag(NonPagedPoolNx, 300, 'liFx');
     assert_int_equal(u[0], sys->ex.fill);
     assert_int_not_equal(u[0], 0);
+    /* the same tag and size again: the fast path's block, filled too */
+    memset(u, 0x22, 300);
+    ExFreePoolWithTag(u, 'liFx');
+    u = ExAllocatePoolWithTag(NonPagedPoolNx, 300, 'liFx');
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(u[i], sys->ex.fill);
     uint8_t *uz = ExAllocatePoolZero(PagedPool, 50, 'liFx');
     for (int i = 0; i < 50; i++)
         assert_int_equal(uz[i], 0);

@@ -25,6 +25,9 @@ static const struct {
     {"pool-nonpaged-above-dispatch", "standard", 0xC4, 0x02},
     {"pool-must-succeed", "standard", 0xC2, 0x9A},
     {"pool-tag-zero", "standard", 0xC2, 0x9B},
+    /* the fast path open (no pool tracking), a block of the size parked,
+     * no tag checked on this cache yet */
+    {"pool-tag-zero-cached", "misc", 0xC2, 0x9B},
     {"pool-tag-big", "standard", 0xC2, 0x9C},
     {"pool-tag-chars", "standard", 0xC2, 0x9D},
     {"pool-bad-type", "standard", 0xC2, 0x57000001},
