@@ -298,8 +298,9 @@ struct ex {
 int ex_init(struct ex *ex, struct sys *sys, struct machine_error *err);
 void ex_fini(struct ex *ex);
 int ex_pool_init(struct ex *ex, struct sys *sys, struct machine_error *err);
-/* Recomputes what the fast paths test in one byte (struct ex: free_gate):
- * after the verifier's options, --trace or the live lookaside lists change. */
+/* Recomputes the bytes the fast paths test (struct ex: free_gate,
+ * alloc_gate, alloc_fill) after the verifier's options, --trace or the live
+ * lookaside lists change. */
 void ex_pool_gates(struct ex *ex);
 void ex_pool_fini(struct ex *ex);
 

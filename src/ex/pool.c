@@ -278,11 +278,10 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
     if ((type & ~(ULONG)(POOL_NX_ALLOCATION | PagedPool)) || bytes - 1 >= ex->small_max ||
         ex->alloc_gate)
         return NULL;
-    /* type is 0, PagedPool, NonPagedPoolNx or PagedPool | POOL_NX_ALLOCATION
-     * (paged pool, which is never executable): kind by a nibble table */
-    unsigned t = (type & PagedPool) | ((type >> 8) & 2);
-    enum ex_kind kind = (enum ex_kind)((0x1210u >> (t * 4)) & 0xF);
-    if (ke_irql(&sys->ke) > DISPATCH_LEVEL - (type & PagedPool))
+    enum ex_kind kind = (type & PagedPool)            ? ex_kind_paged
+                        : (type & POOL_NX_ALLOCATION) ? ex_kind_nx
+                                                      : ex_kind_nonpaged;
+    if (ke_irql(&sys->ke) > (kind == ex_kind_paged ? APC_LEVEL : DISPATCH_LEVEL))
         return NULL;
     struct ex_cache *c = ex_cache_get(ex);
     if (tag != c->tag_ok) /* never 0 nor any other tag the rules refuse */
@@ -299,7 +298,8 @@ static inline __attribute__((always_inline)) void *alloc_fast(struct sys *sys, U
     h->owner = owner;
     h->slack = (uint16_t)((u - 1) * ex_unit - bytes);
     ex_mark_live(ex, h, u, tag, owner);
-    ex_count(ex, c, tag, kind, owner, (int64_t)u * ex_unit);
+    if (!ex_count_fast(c, tag, kind, owner, (int64_t)u * ex_unit, true))
+        ex_track(ex, c, tag, kind, owner, (int64_t)u * ex_unit, true);
     if (__builtin_expect(ex->alloc_fill, 0))
         fill_block(h + 1, ex->fill, bytes);
     return h + 1;
@@ -622,7 +622,7 @@ static __attribute__((ms_abi, noinline)) void pool_free_slow(struct sys *sys, vo
 }
 
 /* The fast free's end when the cache's last tag is not the block's: count
- * it in full, then park it. */
+ * it in full, then park it (out of line, as the rest of the count is). */
 static __attribute__((ms_abi, noinline)) void
 free_park(struct ex *ex, struct ex_hdr *h, enum ex_kind kind, struct ex_freed f, void *caller)
 {
@@ -648,10 +648,8 @@ free_park(struct ex *ex, struct ex_hdr *h, enum ex_kind kind, struct ex_freed f,
  * Windows finds such headers when it next walks them, and the report names
  * this call, whose return address the cache list keeps. With pool tracking
  * on (verifier standard) every free reads and checks its header at once;
- * so does every free of paged pool.
- * Every call out of the common path is a tail call (or at its end), so
- * that the path itself needs no callee-saved register and gcc leaves the
- * prologue that saves them to the calls. */
+ * so does every free of paged pool. What sends every free to the full
+ * path is one byte, ex->free_gate (pool_init.c: ex_pool_gates). */
 static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t tag, void *caller)
 {
     struct sys *sys = sys_get();
@@ -681,17 +679,12 @@ static inline __attribute__((always_inline)) void pool_free(void *p, uint32_t ta
      * takes 1.4x as long) */
     __builtin_prefetch(h, 1);
     struct ex_cache *c = ex_cache_get(ex);
-    struct ex_tag_stat *s = c->last;
-    if (__builtin_expect(!s || s->tag != f.tag || s->kind != kind, 0)) {
+    if (__builtin_expect(
+            !ex_count_fast(c, f.tag, kind, (uint16_t)f.owner, (int64_t)f.units * ex_unit, false),
+            0)) {
         free_park(ex, h, kind, f, caller);
         return;
     }
-    int64_t bytes = (int64_t)f.units * ex_unit;
-    s->frees++;
-    __asm__("" ::: "memory"); /* see ex_track_fast */
-    s->bytes -= bytes;
-    c->owner_blocks[f.owner]--;
-    c->owner_bytes[f.owner] -= bytes;
     ex_cache_push(ex, &c->kind[kind], kind, h, f.units, caller);
 }
 

@@ -391,34 +391,17 @@ static inline uint16_t ex_owner_of(struct ex *ex, void *caller)
 /* ke_observe (wdmsim run --trace) of one allocation or free. */
 __attribute__((ms_abi)) void ex_track_observe(struct ex *ex, uint32_t tag, unsigned kind,
                                               int64_t bytes, bool alloc);
-/* The allocation fast path's count (pool.c: alloc_fast, which --trace
- * keeps off): the cache's last (tag, kind) and the driver's. */
-static inline __attribute__((always_inline)) void ex_count(struct ex *ex, struct ex_cache *c,
-                                                           uint32_t tag, unsigned kind,
-                                                           uint16_t owner, int64_t bytes)
+/* Counts one allocation (alloc) or free of a block of `bytes` occupied
+ * when the cache's last (tag, kind) is the block's, the common case, and
+ * says whether it did; else the caller counts it with ex_track. No
+ * --trace observation: the fast paths are closed while it is on. */
+static inline __attribute__((always_inline)) bool ex_count_fast(struct ex_cache *c, uint32_t tag,
+                                                                unsigned kind, uint16_t owner,
+                                                                int64_t bytes, bool alloc)
 {
     struct ex_tag_stat *s = c->last;
-    if (__builtin_expect(!s || s->tag != tag || s->kind != kind, 0)) {
-        ex_track(ex, c, tag, kind, owner, bytes, true);
-        return;
-    }
-    s->allocs++;
-    __asm__("" ::: "memory"); /* see ex_track_fast */
-    s->bytes += bytes;
-    c->owner_blocks[owner]++;
-    c->owner_bytes[owner] += bytes;
-}
-
-/* Counts one allocation (alloc) or free of a block of `bytes` occupied;
- * the cache's last (tag, kind) is the common case. */
-static inline void ex_track_fast(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind,
-                                 uint16_t owner, int64_t bytes, bool alloc)
-{
-    struct ex_tag_stat *s = c->last;
-    if (__builtin_expect(!s || s->tag != tag || s->kind != kind, 0)) {
-        ex_track(ex, c, tag, kind, owner, bytes, alloc);
-        return;
-    }
+    if (__builtin_expect(!s || s->tag != tag || s->kind != kind, 0))
+        return false;
     /* Separate 8-byte updates: gcc would otherwise merge frees and bytes
      * into one 16-byte load and store, and that load cannot take its value
      * from the allocation's 8-byte store to bytes just before it (a store
@@ -432,10 +415,21 @@ static inline void ex_track_fast(struct ex *ex, struct ex_cache *c, uint32_t tag
         __asm__("" ::: "memory");
         s->bytes -= bytes;
     }
-    if (__builtin_expect(ex->sys->ke.trace.observe, 0))
-        ex_track_observe(ex, tag, kind, bytes, alloc);
     c->owner_blocks[owner] += alloc ? 1 : -1;
     c->owner_bytes[owner] += alloc ? bytes : -bytes;
+    return true;
+}
+
+/* Counts one allocation or free, observed by --trace. */
+static inline void ex_track_fast(struct ex *ex, struct ex_cache *c, uint32_t tag, unsigned kind,
+                                 uint16_t owner, int64_t bytes, bool alloc)
+{
+    if (!ex_count_fast(c, tag, kind, owner, bytes, alloc)) {
+        ex_track(ex, c, tag, kind, owner, bytes, alloc);
+        return;
+    }
+    if (__builtin_expect(ex->sys->ke.trace.observe, 0))
+        ex_track_observe(ex, tag, kind, bytes, alloc);
 }
 bool ex_tag_valid_chars(uint32_t tag, bool *has_alnum);
 
