@@ -47,5 +47,5 @@ j=$(median jemalloc)
 printf '%-12s %8s ns/op\n' jemalloc "$j"
 for v in pool pool+hint floor floor+hint pool+pad100; do
     m=$(median "$v")
-    printf '%-12s %8s ns/op  %.2fx of jemalloc\n' "$v" "$m" "$(echo "$m / $j" | bc -l)"
+    awk -v v="$v" -v m="$m" -v j="$j" 'BEGIN { printf "%-12s %8s ns/op  %.2fx of jemalloc\n", v, m, m / j }'
 done
